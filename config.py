@@ -1,0 +1,140 @@
+"""Configuration classes for pbvote.
+
+Every setting can be given as an environment variable named ``PBVOTE_<SETTING>``; README.md lists
+them all.  ``PBVOTE_ENV`` picks the class (``development`` — the default —, ``testing`` or
+``production``).  ``create_app(test_config)`` applies a mapping on top, which is how tests configure
+the app.
+"""
+from __future__ import annotations
+
+import os
+
+#: The secret key used when none is configured.  Production refuses to start with it.
+DEFAULT_SECRET_KEY = "pbvote-development-key-change-me"
+
+
+class Config:
+    """Settings shared by every environment (defaults; see :func:`environment_overrides`)."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    # None means: an SQLite file ``pbvote.sqlite`` in the instance folder (see pbvote.db).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 15000
+
+    # Sessions and cookies.
+    SESSION_COOKIE_NAME = "pbvote_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_NAME = "pbvote_remember"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+
+    # Forms.
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+
+    # Rate limits (Flask-Limiter).  memory:// is per process; use redis:// with several servers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+    PBVOTE_SIGNIN_LIMIT_PER_ADDRESS = "30 per 10 minutes"
+    PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT = "5 per 10 minutes"
+    PBVOTE_SIGNUP_LIMIT = "10 per hour"
+
+    # Language and place.
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    PBVOTE_LANGUAGES = ("en",)
+    PBVOTE_SITE_NAME = "pbvote"
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PBVOTE_TRUSTED_PROXIES = 0
+    PBVOTE_UPLOAD_DIR: str | None = None  # None: <instance>/uploads
+    LOG_LEVEL = "INFO"
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "pbvote-testing-key"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+#: Environment variable (without the PBVOTE_ prefix) -> (config key, parser).
+ENVIRONMENT = {
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "SQLITE_BUSY_TIMEOUT_MS": ("SQLITE_BUSY_TIMEOUT_MS", int),
+    "SECURE_COOKIES": ("SESSION_COOKIE_SECURE", "bool"),
+    "MAX_UPLOAD_BYTES": ("MAX_CONTENT_LENGTH", int),
+    "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
+    "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", "bool"),
+    "SIGNIN_LIMIT_PER_ADDRESS": ("PBVOTE_SIGNIN_LIMIT_PER_ADDRESS", str),
+    "SIGNIN_LIMIT_PER_ACCOUNT": ("PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT", str),
+    "SIGNUP_LIMIT": ("PBVOTE_SIGNUP_LIMIT", str),
+    "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
+    "LANGUAGES": ("PBVOTE_LANGUAGES", "list"),
+    "SITE_NAME": ("PBVOTE_SITE_NAME", str),
+    "TRUSTED_PROXIES": ("PBVOTE_TRUSTED_PROXIES", int),
+    "UPLOAD_DIR": ("PBVOTE_UPLOAD_DIR", str),
+    "LOG_LEVEL": ("LOG_LEVEL", str),
+}
+
+
+def environment_overrides(environ=None) -> dict:
+    """Settings given as ``PBVOTE_*`` environment variables, read now (not at import time)."""
+    environ = os.environ if environ is None else environ
+    out: dict = {}
+    for name, (key, parse) in ENVIRONMENT.items():
+        raw = environ.get(f"PBVOTE_{name}")
+        if raw in (None, ""):
+            continue
+        if parse == "bool":
+            value = raw.strip().lower() in {"1", "true", "yes", "on"}
+        elif parse == "list":
+            value = tuple(part.strip() for part in raw.split(",") if part.strip())
+        else:
+            try:
+                value = parse(raw)
+            except ValueError:
+                raise ValueError(f"PBVOTE_{name} must be a number, not {raw!r}") from None
+        out[key] = value
+        if key == "SESSION_COOKIE_SECURE":
+            out["REMEMBER_COOKIE_SECURE"] = value
+    return out
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_class(name: str | None = None) -> type[Config]:
+    """The configuration class for ``name`` (default: ``PBVOTE_ENV`` or development)."""
+    name = (name or os.environ.get("PBVOTE_ENV") or "development").lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ValueError(
+            f"PBVOTE_ENV must be one of {', '.join(CONFIGS)}, not {name!r}"
+        ) from None

@@ -1,0 +1,111 @@
+"""pbvote: participatory budgeting for councils and residents."""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Mapping
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config as pbvote_config
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the pbvote Flask application.
+
+    Configuration comes from the class chosen by ``PBVOTE_ENV`` (or ``test_config["ENV_NAME"]``),
+    then ``PBVOTE_*`` environment variables, then ``test_config``.  Creating the app has no side
+    effects: nothing is written and no connection is opened until a request or command needs it.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    env_name = (test_config or {}).get("ENV_NAME") or ("testing" if (test_config or {}).get("TESTING") else None)
+    app.config.from_object(pbvote_config.config_class(env_name))
+    app.config.update(pbvote_config.environment_overrides())
+    if test_config:
+        app.config.update(test_config)
+
+    from pbvote.db import default_sqlite_url
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_url(app)
+    if not app.config.get("PBVOTE_UPLOAD_DIR"):
+        app.config["PBVOTE_UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
+    check_production_config(app)
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    if app.config["PBVOTE_TRUSTED_PROXIES"]:
+        count = app.config["PBVOTE_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+    register_extensions(app)
+    register_blueprints(app)
+
+    from pbvote.errors import register_error_handlers
+    from pbvote.templating import register_template_helpers
+
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        if request.endpoint and request.endpoint != "static" and response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def check_production_config(app: Flask) -> None:
+    """Refuse to run in production with settings that are only safe on a developer's machine."""
+    if app.config.get("ENV_NAME") != "production":
+        return
+    if app.config.get("SECRET_KEY") in (None, "", pbvote_config.DEFAULT_SECRET_KEY):
+        raise RuntimeError(
+            "PBVOTE_SECRET_KEY must be set to a long random value in production "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    from pbvote import models  # noqa: F401  (the whole schema on db.metadata)
+    from pbvote.auth.session import init_login
+    from pbvote.db import configure_engine_events
+    from pbvote.extensions import babel, csrf, db, limiter
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine_events(app, db.engine)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    init_login(app)
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    return request.accept_languages.best_match(current_app.config["PBVOTE_LANGUAGES"]) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def register_blueprints(app: Flask) -> None:
+    from pbvote.auth.views import bp as auth_bp
+    from pbvote.cycles.views import bp as cycles_bp
+    from pbvote.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cycles_bp)

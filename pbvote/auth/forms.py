@@ -1,0 +1,78 @@
+"""Account forms."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from pbvote.auth.models import Role
+from pbvote.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+
+def coerce_optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class SignUpForm(FlaskForm):
+    display_name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("Shown next to your proposals and comments."),
+    )
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
+    )
+    home_district = SelectField(
+        _l("Home district"),
+        coerce=coerce_optional_int,
+        validators=[Optional()],
+        description=_l("Decides which district budget you can vote in."),
+    )
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=_l("At least %(n)d characters. Your other sessions will be signed out.", n=MIN_PASSWORD_LENGTH),
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords do not match."))],
+    )
+
+
+ROLE_LABELS = {
+    Role.RESIDENT: _l("Resident"),
+    Role.VOLUNTEER: _l("Volunteer"),
+    Role.MODERATOR: _l("Moderator"),
+    Role.REVIEWER: _l("Reviewer"),
+    Role.STAFF: _l("Council staff"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[(role.value, label) for role, label in ROLE_LABELS.items()])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state (sign out, delete, ...)."""

@@ -1,0 +1,139 @@
+"""Account use cases: sign up, authenticate, change password, end sessions, grant roles.
+
+Like every service module: takes models and plain values, enforces the rules, raises
+:mod:`pbvote.errors`, writes the audit log and flushes; the caller commits.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from pbvote import audit
+from pbvote.auth.models import Role, User
+from pbvote.cycles.models import District
+from pbvote.errors import Conflict, InvalidInput, NotAllowed
+from pbvote.extensions import db
+from pbvote.timeutil import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+
+# A password hash to compare against when the account does not exist, so that a wrong e-mail
+# address takes as long as a wrong password (no account enumeration by timing).
+_DUMMY_USER = User(password_hash="")
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def check_password_rules(password: str, *, email: str = "", field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            _("Use at least %(n)d characters for your password.", n=MIN_PASSWORD_LENGTH), field=field
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(_("That password is too long."), field=field)
+    if email and password.strip().lower() == normalize_email(email):
+        raise InvalidInput(_("Your password must not be your e-mail address."), field=field)
+
+
+def create_user(
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    role: Role = Role.RESIDENT,
+    home_district: District | None = None,
+    actor: User | None = None,
+) -> User:
+    """Create an account.  Raises :class:`Conflict` if the e-mail address is taken."""
+    email = normalize_email(email)
+    display_name = (display_name or "").strip()
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput(_("Enter a valid e-mail address."), field="email")
+    if not display_name:
+        raise InvalidInput(_("Enter the name other residents will see."), field="display_name")
+    check_password_rules(password, email=email)
+    if find_user_by_email(email) is not None:
+        raise Conflict(_("An account with this e-mail address already exists."), field="email")
+    user = User(email=email, display_name=display_name, role=Role(role), home_district=home_district)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        # Another request registered the same address between our check and our insert.
+        raise Conflict(_("An account with this e-mail address already exists."), field="email") from None
+    audit.record("user.created", actor=actor or user, subject=user, role=user.role.value)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account with this e-mail and password, or None (same time either way)."""
+    user = find_user_by_email(email)
+    if user is None:
+        _DUMMY_USER.password_hash = _dummy_hash()
+        _DUMMY_USER.check_password(password)
+        return None
+    if not user.check_password(password) or not user.is_active:
+        audit.record("user.sign_in_failed", subject=user)
+        return None
+    user.last_sign_in_at = utcnow()
+    audit.record("user.signed_in", actor=user, subject=user)
+    return user
+
+
+_dummy_hash_value: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _dummy_hash_value
+    if _dummy_hash_value is None:
+        probe = User()
+        probe.set_password("not-a-real-password")
+        _dummy_hash_value = probe.password_hash
+    return _dummy_hash_value
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` (sign-out everywhere)."""
+    user.session_version = (user.session_version or 1) + 1
+    audit.record("user.signed_out", actor=user, subject=user)
+    db.session.flush()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change the password after checking the current one; ends the account's other sessions."""
+    if not user.check_password(current_password):
+        raise InvalidInput(_("Your current password is not correct."), field="current_password")
+    if current_password == new_password:
+        raise InvalidInput(_("Choose a password different from the current one."), field="new_password")
+    check_password_rules(new_password, email=user.email, field="new_password")
+    user.set_password(new_password)
+    user.session_version = (user.session_version or 1) + 1
+    audit.record("user.password_changed", actor=user, subject=user)
+    db.session.flush()
+
+
+def grant_role(actor: User, user: User, role: Role | str) -> None:
+    """Give ``user`` the role ``role``.  Only admins grant roles; the last admin stays an admin."""
+    role = Role(role)
+    if not actor.has_role(Role.ADMIN):
+        raise NotAllowed(_("Only administrators can change roles."))
+    if user.role == role:
+        return
+    if user.role == Role.ADMIN and role != Role.ADMIN:
+        admins = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == Role.ADMIN))
+        if admins <= 1:
+            raise Conflict(_("The last administrator cannot give up the role. Make someone else an administrator first."))
+    previous = user.role
+    # Takes effect on the user's next request everywhere: roles are read from the database each time.
+    user.role = role
+    audit.record("user.role_changed", actor=actor, subject=user, before=previous.value, after=role.value)
+    db.session.flush()

@@ -1,0 +1,191 @@
+"""Sign up, sign in, sign out, change password, and the administrators' role page."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from pbvote.auth import services
+from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, EmptyForm, RoleForm, SignInForm, SignUpForm
+from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
+from pbvote.auth.session import login_required, public, role_required
+from pbvote.cycles.models import District
+from pbvote.errors import DomainError
+from pbvote.extensions import db, limiter
+
+bp = Blueprint("auth", __name__)
+
+USERS_PER_PAGE = 50
+
+
+def is_safe_next(target: str | None) -> bool:
+    """True only for a path on this site (no scheme, no host, no ``//`` or backslash tricks)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and not any(ord(c) < 32 for c in target)
+
+
+def redirect_next(default_endpoint: str = "main.index"):
+    target = request.form.get("next") or request.args.get("next")
+    return redirect(target if is_safe_next(target) else url_for(default_endpoint))
+
+
+def _account_key() -> str:
+    return "signin-account:" + services.normalize_email(request.form.get("email", ""))
+
+
+def _signin_failed(response) -> bool:
+    # Only failed attempts count against the account (a successful sign-in redirects).
+    return response.status_code != 302
+
+
+def add_form_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["PBVOTE_SIGNUP_LIMIT"], methods=["POST"])
+def sign_up():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = SignUpForm()
+    districts = db.session.scalars(sa.select(District).order_by(District.name)).all()
+    form.home_district.choices = [("", _("Choose your district"))] + [(d.id, d.name) for d in districts]
+    if form.validate_on_submit():
+        district = db.session.get(District, form.home_district.data) if form.home_district.data else None
+        try:
+            user = services.create_user(
+                email=form.email.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+                home_district=district,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
+            return redirect_next()
+    return render_template("auth/sign_up.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["PBVOTE_SIGNIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_signin_failed,
+)
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect_next()
+    form = SignInForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            db.session.commit()  # keep the audit entry of the failed attempt
+            form.form_errors.append(_("That e-mail address and password do not match an account."))
+        else:
+            remember = bool(form.remember.data) and user.role not in NO_REMEMBER_ROLES
+            db.session.commit()
+            login_user(user, remember=remember)
+            flash(_("Signed in as %(name)s.", name=user.display_name), "success")
+            return redirect_next()
+    status = 401 if request.method == "POST" else 200
+    return render_template("auth/sign_in.html", form=form), status
+
+
+@bp.route("/sign-out", methods=["POST"])
+@login_required
+def sign_out():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        services.end_sessions(current_user._get_current_object())
+        db.session.commit()
+    logout_user()
+    flash(_("You are signed out on all your devices."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.new_password.data)
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user)  # this session carries the new version; all others end
+            flash(_("Your password has been changed. Other sessions have been signed out."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_password.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return render_template("auth/account.html", role_labels=ROLE_LABELS)
+
+
+@bp.route("/admin/users")
+@role_required(Role.ADMIN)
+def admin_users():
+    query = (request.args.get("q") or "").strip()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    statement = sa.select(User).order_by(User.id)
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(
+            sa.or_(sa.func.lower(User.email).like(pattern), sa.func.lower(User.display_name).like(pattern))
+        )
+    pagination = db.paginate(statement, page=page, per_page=USERS_PER_PAGE, error_out=False)
+    forms = {}
+    for user in pagination.items:
+        form = RoleForm(prefix=f"u{user.id}", formdata=None)
+        form.role.data = user.role.value
+        forms[user.id] = form
+    return render_template(
+        "auth/admin_users.html", pagination=pagination, forms=forms, query=query, role_labels=ROLE_LABELS
+    )
+
+
+@bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
+@role_required(Role.ADMIN)
+def admin_set_role(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = RoleForm(prefix=f"u{user.id}")
+    if not form.validate_on_submit():
+        flash(_("Choose one of the listed roles."), "error")
+        return redirect(url_for("auth.admin_users")), 303
+    try:
+        services.grant_role(current_user._get_current_object(), user, form.role.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            _("%(name)s is now: %(role)s.", name=user.display_name, role=ROLE_LABELS[user.role]),
+            "success",
+        )
+    return redirect(url_for("auth.admin_users", q=request.args.get("q") or None)), 303

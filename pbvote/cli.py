@@ -1,0 +1,234 @@
+"""The ``pbvote`` command: a Flask command group (so ``pbvote run``, ``shell`` and ``routes`` work too).
+
+Commands: ``up`` (migrate, load the demo city into an empty database, serve), ``demo``,
+``create-user``, ``db ...`` (Alembic), ``tally`` (the tally engine on a pabulib file; needs no
+database).  Bad arguments end with a one-line message and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from pbvote import create_app
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _create_app(*_args, **_kwargs):
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+def cli():
+    """pbvote: participatory budgeting — propose, discuss, vote, count exactly."""
+
+
+# -- database ---------------------------------------------------------------------------------
+
+
+def alembic_config(connection=None):
+    from alembic.config import Config
+
+    if not (MIGRATIONS_DIR / "alembic.ini").exists():
+        raise click.ClickException(f"migrations not found at {MIGRATIONS_DIR} (install pbvote from a source checkout)")
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_database(revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(), revision)
+
+
+@cli.group("db")
+def db_group():
+    """Database schema migrations (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision):
+    """Upgrade the database schema to REVISION (default: the newest)."""
+    upgrade_database(revision)
+    click.echo(f"Database upgraded to {revision}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="-1")
+@with_appcontext
+def db_downgrade(revision):
+    """Downgrade the database schema to REVISION (default: one step; 'base' removes everything)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(), revision)
+    click.echo(f"Database downgraded to {revision}.")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+@click.option("--autogenerate/--empty", default=True, help="Compare the models with the database.")
+@click.option("--rev-id", default=None, help="Revision id (default: random).")
+@with_appcontext
+def db_revision(message, autogenerate, rev_id):
+    """Create a new migration file in migrations/versions/."""
+    from alembic import command
+
+    command.revision(alembic_config(), message=message, autogenerate=autogenerate, rev_id=rev_id)
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current():
+    """Show the revision the database is at."""
+    from alembic import command
+
+    command.current(alembic_config(), verbose=False)
+
+
+@db_group.command("heads")
+@with_appcontext
+def db_heads():
+    """Show the newest revision(s)."""
+    from alembic import command
+
+    command.heads(alembic_config())
+
+
+@db_group.command("history")
+@with_appcontext
+def db_history():
+    """List the migrations."""
+    from alembic import command
+
+    command.history(alembic_config())
+
+
+# -- accounts and demo ------------------------------------------------------------------------
+
+
+@cli.command("create-user")
+@click.option("--email", required=True, help="The e-mail address to sign in with.")
+@click.option("--role", type=click.Choice(["resident", "volunteer", "moderator", "reviewer", "staff", "admin"]), default="resident", show_default=True)
+@click.option("--name", "display_name", help="Display name (default: the part of the e-mail before @).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted for when not given.")
+@with_appcontext
+def create_user_command(email, role, display_name, password):
+    """Create an account with a role (for example the first administrator)."""
+    from pbvote.auth.services import create_user
+    from pbvote.errors import DomainError
+    from pbvote.extensions import db
+
+    try:
+        user = create_user(email=email, display_name=display_name or email.split("@")[0], password=password, role=role)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.UsageError(error.message) from None
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@cli.command("demo")
+@with_appcontext
+def demo_command():
+    """Load the demo city (districts, a budget cycle, proposals and demo accounts)."""
+    from pbvote.demo import load_demo, print_demo_sign_ins
+
+    loaded = load_demo()
+    if loaded:
+        click.echo("Demo city loaded.")
+    else:
+        click.echo("The demo city is already loaded.")
+    print_demo_sign_ins(click.echo)
+
+
+@cli.command("up")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Server processes.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per process.")
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo city into an empty database.")
+@with_appcontext
+def up_command(host, port, workers, threads, demo):
+    """Upgrade the database, load the demo city if it is empty, and serve pbvote (gunicorn)."""
+    from pbvote.auth.models import User
+    from pbvote.demo import load_demo, print_demo_sign_ins
+    from pbvote.extensions import db
+
+    upgrade_database()
+    empty = db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+    production = current_app.config.get("ENV_NAME") == "production"
+    if demo and empty and not production:
+        load_demo()
+        click.echo("Loaded the demo city into the empty database.")
+    db.session.remove()
+    db.engine.dispose()  # never share connections with the server's worker processes
+
+    display_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    url = f"http://{display_host}:{port}/"
+    click.echo("")
+    click.echo(f"pbvote is running at {url}  (Ctrl+C to stop)")
+    click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
+    if not production:
+        print_demo_sign_ins(click.echo)
+    serve(current_app._get_current_object(), host, port, workers, threads)
+
+
+def serve(app, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve ``app`` with gunicorn (a production WSGI server), in the foreground."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 10)
+
+        def load(self):
+            return app
+
+    Server().run()
+
+
+def register_optional_commands() -> None:
+    """Commands from packages that need no app (the tally engine's CLI)."""
+    try:
+        from pbvote.tally_cli import tally_command
+    except ImportError:  # pragma: no cover - the tally engine ships with pbvote
+        return
+    cli.add_command(tally_command, "tally")
+
+
+register_optional_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``pbvote`` console script."""
+    os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
+    try:
+        code = cli.main(args=argv, prog_name="pbvote", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.UsageError as error:
+        hint = f" (see: {error.ctx.command_path} --help)" if error.ctx is not None else ""
+        click.echo(f"pbvote: error: {error.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as error:
+        click.echo(f"pbvote: error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,64 @@
+"""Database engine set-up: SQLite defaults that make the embedded database safe for concurrent use.
+
+SQLite (the default, a file in the instance folder) gets, on every new connection:
+
+* ``journal_mode=WAL`` so readers never block the writer and the writer never blocks readers;
+* ``foreign_keys=ON`` so the schema's foreign keys are enforced as on PostgreSQL;
+* ``busy_timeout`` so a connection waits for the write lock instead of failing at once;
+* transactions that begin ``IMMEDIATE`` for anything but GET/HEAD/OPTIONS requests, so two
+  concurrent writers queue on the lock at ``BEGIN`` (where the busy timeout applies) instead of one
+  of them failing with "database is locked" when it tries to upgrade a read lock mid-transaction.
+
+Python's sqlite3 module would otherwise issue its own ``BEGIN`` lazily; we switch that off and emit
+``BEGIN`` ourselves from SQLAlchemy's ``begin`` event (the recipe in SQLAlchemy's SQLite dialect
+documentation).
+"""
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from flask import Flask, has_request_context, request
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def default_sqlite_url(app: Flask) -> str:
+    return "sqlite:///" + os.path.join(app.instance_path, "pbvote.sqlite")
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def configure_engine_events(app: Flask, engine: sa.Engine) -> None:
+    """Attach the SQLite connection and transaction settings to ``engine`` (no-op elsewhere)."""
+    if engine.dialect.name != "sqlite":
+        return
+    busy_ms = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        directory = os.path.dirname(os.path.abspath(database))
+
+        @sa.event.listens_for(engine, "do_connect")
+        def _make_directory(dialect, conn_rec, cargs, cparams):  # pragma: no cover - trivial
+            os.makedirs(directory, exist_ok=True)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if database and database != ":memory:":
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        if has_request_context() and request.method in READ_ONLY_METHODS:
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

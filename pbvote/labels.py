@@ -1,0 +1,38 @@
+"""Human-readable, translatable names of enum values shown to people."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from pbvote.cycles.models import BallotType, DistrictEligibility, PhaseKind
+from pbvote.proposals.models import ProposalStatus
+
+PHASE_LABELS = {
+    PhaseKind.SUBMISSION: _l("Proposal submission"),
+    PhaseKind.REVIEW: _l("Review"),
+    PhaseKind.VOTING: _l("Voting"),
+    PhaseKind.RESULTS: _l("Results"),
+    PhaseKind.IMPLEMENTATION: _l("Implementation"),
+}
+
+STATUS_LABELS = {
+    ProposalStatus.DRAFT: _l("Draft"),
+    ProposalStatus.SUBMITTED: _l("Submitted"),
+    ProposalStatus.FEASIBLE: _l("Feasible"),
+    ProposalStatus.UNFEASIBLE: _l("Not feasible"),
+    ProposalStatus.MERGED: _l("Merged"),
+    ProposalStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+BALLOT_TYPE_LABELS = {
+    BallotType.APPROVAL: _l("Approval: tick the projects you support"),
+    BallotType.KNAPSACK: _l("Knapsack: choose projects within the budget"),
+    BallotType.CUMULATIVE: _l("Points: spread your points over projects"),
+    BallotType.RANKING: _l("Ranking: put projects in order of preference"),
+    BallotType.CHOOSE_ONE: _l("Choose one project"),
+}
+
+ELIGIBILITY_LABELS = {
+    DistrictEligibility.HOME_DISTRICT: _l("City-wide budget and the budget of one's home district"),
+    DistrictEligibility.ANY_ONE_DISTRICT: _l("City-wide budget and any one district budget"),
+    DistrictEligibility.ALL_BUDGETS: _l("Every budget"),
+}

@@ -1,0 +1,68 @@
+"""Template helpers: money, dates, Markdown rendered safely, and the form macros' context."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import markdown as markdown_lib
+import nh3
+from babel.numbers import format_currency, get_currency_precision
+from flask import Flask
+from flask_babel import format_datetime, get_locale
+from markupsafe import Markup
+
+#: Tags and attributes that survive sanitising of resident-written Markdown.  No scripts, no styles,
+#: no event handlers, no iframes; links only to http(s) and mailto, and marked rel="nofollow ugc".
+ALLOWED_TAGS = {
+    "p", "br", "hr", "strong", "em", "b", "i", "u", "s", "del", "code", "pre", "blockquote",
+    "ul", "ol", "li", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown → HTML, then sanitised with nh3 (Ammonia): safe to insert into a page."""
+    html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow ugc noopener",
+        strip_comments=True,
+    )
+    return Markup(cleaned)
+
+
+def money(amount: int | None, currency: str = "EUR") -> str:
+    """Format an amount in the currency's smallest unit (cents) for display: 1250000 → €12,500.00."""
+    if amount is None:
+        return ""
+    precision = get_currency_precision(currency)
+    value = Decimal(amount).scaleb(-precision)
+    fmt = None
+    if value == value.to_integral_value():
+        fmt = "¤#,##0"  # whole amounts read better without ",00"
+    return format_currency(value, currency, format=fmt, locale=str(get_locale() or "en"), currency_digits=fmt is None)
+
+
+def datetime_format(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from pbvote import labels
+
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.add_template_global(get_locale, "get_locale")
+    app.add_template_global(lambda kind: labels.PHASE_LABELS[kind], "phase_label")
+    app.add_template_global(lambda status: labels.STATUS_LABELS[status], "status_label")
+    app.add_template_filter(money, "money")
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(datetime_format, "datetime")
+
+    @app.context_processor
+    def inject_site():
+        return {"site_name": app.config["PBVOTE_SITE_NAME"]}
