@@ -1,0 +1,267 @@
+"""Shared fixtures: an app per test on a fresh database, a client, and factories for scenarios.
+
+The suite runs on SQLite by default (a database file per test, copied from a template built once)
+and on PostgreSQL when ``PBVOTE_TEST_DATABASE_URL`` is set (tables built once per run, emptied after
+every test).  Tests build the schema with ``create_all`` — the migrations are tested separately.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from datetime import timedelta
+from itertools import count
+
+import pytest
+import sqlalchemy as sa
+
+from pbvote import create_app
+from pbvote.auth.models import Role, User
+from pbvote.cycles.models import BallotType, Budget, Category, Cycle, District, Phase, PhaseKind
+from pbvote.extensions import db
+from pbvote.proposals.models import Proposal, ProposalStatus
+from pbvote.timeutil import utcnow
+
+PG_URL = os.environ.get("PBVOTE_TEST_DATABASE_URL") or None
+PASSWORD = "correct horse battery"
+_counter = count(1)
+_password_hash: str | None = None
+
+
+def password_hash() -> str:
+    """One scrypt hash of :data:`PASSWORD`, computed once (hashing is slow on purpose)."""
+    global _password_hash
+    if _password_hash is None:
+        probe = User()
+        probe.set_password(PASSWORD)
+        _password_hash = probe.password_hash
+    return _password_hash
+
+
+def _base_config(url: str) -> dict:
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret", "SERVER_NAME": None}
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """An SQLite file with the full schema, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    app = create_app(_base_config(f"sqlite:///{path}"))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    """Create the schema once in the PostgreSQL test database (dropping what a previous run left)."""
+    if not PG_URL:
+        return None
+    app = create_app(_base_config(PG_URL))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    return PG_URL
+
+
+def truncate_all(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def database_url(request, tmp_path):
+    if PG_URL:
+        request.getfixturevalue("pg_schema")
+        return PG_URL
+    template = request.getfixturevalue("sqlite_template")
+    path = tmp_path / "test.sqlite"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module (or parametrize) to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config, tmp_path):
+    config = _base_config(database_url)
+    config["PBVOTE_UPLOAD_DIR"] = str(tmp_path / "uploads")
+    config.update(app_config)
+    app = create_app(config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+    if PG_URL:
+        truncate_all(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# -- forms and sign-in ------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/sign-in") -> str:
+    """A CSRF token valid for every form of the client's session (read from a page's form)."""
+    response = client.get(path)
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(client, path: str, data: dict | None = None, token_page: str = "/sign-in", **kwargs):
+    """POST ``data`` to ``path`` as a browser would, with a valid CSRF token."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client, token_page))
+    return client.post(path, data=data, **kwargs)
+
+
+def sign_in(client, user: User, password: str = PASSWORD):
+    response = post_form(client, "/sign-in", {"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` signs the test client in as ``user``."""
+
+    def do_login(user: User, password: str = PASSWORD):
+        return sign_in(client, user, password)
+
+    return do_login
+
+
+# -- factories --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_district(app):
+    def make(name: str | None = None) -> District:
+        n = next(_counter)
+        district = District(slug=f"district-{n}", name=name or f"District {n}")
+        db.session.add(district)
+        db.session.commit()
+        return district
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    """``make_user(role="staff", district=..., verified=True)`` → a committed account."""
+
+    def make(role: Role | str = Role.RESIDENT, *, email: str | None = None, name: str | None = None,
+             district: District | None = None, verified: bool = False, birth_year: int | None = None) -> User:
+        n = next(_counter)
+        user = User(
+            email=email or f"user{n}@example.org",
+            display_name=name or f"User {n}",
+            role=Role(role),
+            password_hash=password_hash(),
+            home_district=district,
+            verified_at=utcnow() if verified else None,
+            birth_year=birth_year,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+PHASE_WINDOWS = {
+    # which phase is running now -> offsets (days) of each phase relative to now
+    "submission": 0,
+    "review": 1,
+    "voting": 2,
+    "results": 3,
+    "implementation": 4,
+}
+
+
+@pytest.fixture
+def make_cycle(app):
+    """``make_cycle(phase="voting", budgets=[{"name": ..., "total_amount": ...}], **cycle_fields)``.
+
+    Creates a published cycle whose phase ``phase`` is running now (earlier phases done, later ones
+    upcoming), a city-wide budget (unless ``budgets`` says otherwise) and two categories.
+    """
+
+    def make(phase: str = "submission", *, budgets: list[dict] | None = None, published: bool = True, **fields) -> Cycle:
+        n = next(_counter)
+        now = utcnow()
+        current = PHASE_WINDOWS[phase]
+        cycle = Cycle(slug=f"cycle-{n}", name=f"Cycle {n}", description="A test cycle.", is_published=published, **fields)
+        day = timedelta(days=1)
+        phases = []
+        for index, kind in enumerate(PhaseKind):
+            start = now + (index - current) * 10 * day - 5 * day
+            phases.append(Phase(kind=kind, starts_at=start, ends_at=start + 10 * day))
+        cycle.phases = phases
+        cycle.categories = [Category(name="Green spaces"), Category(name="Mobility")]
+        specs = budgets if budgets is not None else [{"name": "City-wide", "total_amount": 100_000_00}]
+        cycle.budgets = [
+            Budget(**{"ballot_type": BallotType.APPROVAL, "tally_rule": "greedy", "tally_params": {}, "position": i, **spec})
+            for i, spec in enumerate(specs)
+        ]
+        db.session.add(cycle)
+        db.session.commit()
+        return cycle
+
+    return make
+
+
+@pytest.fixture
+def make_proposal(app, make_user):
+    """``make_proposal(cycle, status="feasible", cost=10_000_00, author=..., budget=...)``."""
+
+    def make(cycle: Cycle, *, status: ProposalStatus | str = ProposalStatus.FEASIBLE, cost: int = 10_000_00,
+             author: User | None = None, budget: Budget | None = None, title: str | None = None, **fields) -> Proposal:
+        n = next(_counter)
+        status = ProposalStatus(status)
+        proposal = Proposal(
+            cycle=cycle,
+            budget=budget or cycle.budgets[0],
+            category=cycle.categories[0] if cycle.categories else None,
+            author=author or make_user(),
+            title=title or f"Proposal {n}",
+            body=f"Description of proposal {n}.",
+            estimated_amount=cost,
+            final_amount=cost if status == ProposalStatus.FEASIBLE else None,
+            status=status,
+            submitted_at=None if status == ProposalStatus.DRAFT else utcnow(),
+            **fields,
+        )
+        db.session.add(proposal)
+        db.session.commit()
+        return proposal
+
+    return make
+
+
+def count_rows(model, *where) -> int:
+    statement = sa.select(sa.func.count()).select_from(model)
+    if where:
+        statement = statement.where(*where)
+    return db.session.scalar(statement)
