@@ -1,5 +1,11 @@
 """Shared fixtures: an app per test on a fresh database, a client, and factories for scenarios.
 
+Browser tests (tests/e2e/) use the fixtures at the end: the app served on a real port, driven by
+Playwright in Debian's headless Chromium — never a downloaded browser: we launch ``/usr/bin/chromium``
+(override with ``PBVOTE_CHROMIUM``).  Without it they are skipped with a clear reason, unless
+``PBVOTE_REQUIRE_BROWSER=1`` (set by CI) turns a missing browser into a failure.  Screenshots go to
+``test-artifacts/``.
+
 The suite runs on SQLite by default (a database file per test, copied from a template built once)
 and on PostgreSQL when ``PBVOTE_TEST_DATABASE_URL`` is set (tables built once per run, emptied after
 every test).  Tests build the schema with ``create_all`` — the migrations are tested separately.
@@ -9,11 +15,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from datetime import timedelta
 from itertools import count
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.serving import make_server
 
 from pbvote import create_app
 from pbvote.auth.models import Role, User
@@ -124,6 +133,8 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def csrf_token(client, path: str = "/sign-in") -> str:
     """A CSRF token valid for every form of the client's session (read from a page's form)."""
     response = client.get(path)
+    if response.status_code in (301, 302, 303):  # e.g. /sign-in when already signed in
+        response = client.get("/")  # every page of a signed-in user has the sign-out form
     match = CSRF_RE.search(response.get_data(as_text=True))
     assert match, f"no CSRF token on {path}"
     return match.group(1)
@@ -265,3 +276,90 @@ def count_rows(model, *where) -> int:
     if where:
         statement = statement.where(*where)
     return db.session.scalar(statement)
+
+
+# -- browser tests ----------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("PBVOTE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+def _browser_missing_reason() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _browser_missing_reason()
+    if reason:
+        if os.environ.get("PBVOTE_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve ``app`` on a free loopback port in a background thread; yields the base URL."""
+    from pbvote.extensions import limiter
+
+    limiter.enabled = False  # a browser test signs in many times from one address
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context and page (phone-sized with ``@pytest.mark.phone``)."""
+    phone = request.node.get_closest_marker("phone") is not None
+    viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+    context = browser.new_context(viewport=viewport, java_script_enabled=request.node.get_closest_marker("nojs") is None)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page, request):
+    """``screenshot("step")`` saves test-artifacts/<test>-<step>.png."""
+
+    def shoot(step: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{request.node.name}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return shoot
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark browser tests (so ``-m "not e2e"`` gives a quick run) and PostgreSQL runs."""
+    for item in items:
+        if "/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
 from pbvote.auth import services
 from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, EmptyForm, RoleForm, SignInForm, SignUpForm
@@ -59,7 +60,9 @@ def sign_up():
         return redirect(url_for("main.index"))
     form = SignUpForm()
     districts = db.session.scalars(sa.select(District).order_by(District.name)).all()
-    form.home_district.choices = [("", _("Choose your district"))] + [(d.id, d.name) for d in districts]
+    form.home_district.choices = [SelectChoice("", _("Choose your district"))] + [
+        SelectChoice(d.id, d.name) for d in districts
+    ]
     if form.validate_on_submit():
         district = db.session.get(District, form.home_district.data) if form.home_district.data else None
         try:
