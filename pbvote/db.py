@@ -8,6 +8,8 @@ SQLite (the default, a file in the instance folder) gets, on every new connectio
 * transactions that begin ``IMMEDIATE`` for anything but GET/HEAD/OPTIONS requests, so two
   concurrent writers queue on the lock at ``BEGIN`` (where the busy timeout applies) instead of one
   of them failing with "database is locked" when it tries to upgrade a read lock mid-transaction.
+  Code that only reads outside a request can say so with ``g.sqlite_deferred = True`` in its app
+  context (the test suite does, so that its own reads never hold the write lock).
 
 Python's sqlite3 module would otherwise issue its own ``BEGIN`` lazily; we switch that off and emit
 ``BEGIN`` ourselves from SQLAlchemy's ``begin`` event (the recipe in SQLAlchemy's SQLite dialect
@@ -18,7 +20,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -59,6 +61,8 @@ def configure_engine_events(app: Flask, engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):
         if has_request_context() and request.method in READ_ONLY_METHODS:
+            connection.exec_driver_sql("BEGIN")
+        elif not has_request_context() and has_app_context() and g.get("sqlite_deferred"):
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -147,10 +147,10 @@ def register_error_handlers(app: Flask) -> None:
             )
         elif status not in ERROR_TEXTS and error.description:
             message = error.description
-        response, status = error_response(status, message)
+        response = make_response(error_response(status, message))
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
-        return response, status
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

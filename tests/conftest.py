@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from pbvote import create_app
@@ -100,13 +102,30 @@ def app_config():
     return {}
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    The ``app`` fixture keeps an app context pushed for the test's own code; without this, requests
+    would share it — and with it ``g`` (Flask-Login's cached user) and the database session.
+    """
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction first: it must neither hold a lock the request needs nor
+        # keep reading an old snapshot afterwards (its objects are expired and reload).
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, app_config, tmp_path):
     config = _base_config(database_url)
     config["PBVOTE_UPLOAD_DIR"] = str(tmp_path / "uploads")
     config.update(app_config)
     app = create_app(config)
+    app.test_client_class = FreshContextClient
     with app.app_context():
+        g.sqlite_deferred = True  # the test's own reads never take SQLite's write lock
         yield app
         db.session.remove()
     if PG_URL:
