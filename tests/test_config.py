@@ -1,0 +1,100 @@
+"""The app factory and configuration."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import config
+from pbvote import create_app
+
+
+def test_create_app_has_no_side_effects(tmp_path):
+    db_file = tmp_path / "sub" / "pbvote.sqlite"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}"})
+    assert app.config["TESTING"]
+    assert not db_file.parent.exists()  # nothing written until the database is used
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
+    monkeypatch.delenv("PBVOTE_DATABASE_URL", raising=False)
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite:///" + os.path.join(app.instance_path, "pbvote.sqlite")
+
+
+def test_environment_variables_override_defaults(monkeypatch):
+    monkeypatch.setenv("PBVOTE_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    monkeypatch.setenv("PBVOTE_SECURE_COOKIES", "yes")
+    monkeypatch.setenv("PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT", "3 per hour")
+    monkeypatch.setenv("PBVOTE_LANGUAGES", "en, de")
+    app = create_app({"TESTING": True})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT"] == "3 per hour"
+    assert app.config["PBVOTE_LANGUAGES"] == ("en", "de")
+
+
+def test_bad_numeric_environment_variable_is_reported(monkeypatch):
+    monkeypatch.setenv("PBVOTE_TRUSTED_PROXIES", "two")
+    with pytest.raises(ValueError, match="PBVOTE_TRUSTED_PROXIES must be a number"):
+        create_app({"TESTING": True})
+
+
+def test_unknown_environment_name_is_refused(monkeypatch):
+    monkeypatch.setenv("PBVOTE_ENV", "staging")
+    with pytest.raises(ValueError, match="PBVOTE_ENV must be one of"):
+        create_app()
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch):
+    monkeypatch.delenv("PBVOTE_SECRET_KEY", raising=False)
+    monkeypatch.setenv("PBVOTE_ENV", "production")
+    with pytest.raises(RuntimeError, match="PBVOTE_SECRET_KEY"):
+        create_app()
+
+
+def test_production_with_a_secret_key_has_secure_cookies(monkeypatch):
+    monkeypatch.setenv("PBVOTE_ENV", "production")
+    monkeypatch.setenv("PBVOTE_SECRET_KEY", "x" * 48)
+    app = create_app()
+    assert app.config["ENV_NAME"] == "production"
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_every_environment_variable_is_documented_in_the_readme():
+    readme = (config.__file__.rsplit("/", 1)[0] + "/README.md")
+    text = open(readme, encoding="utf-8").read()
+    missing = [f"PBVOTE_{name}" for name in config.ENVIRONMENT if f"PBVOTE_{name}" not in text]
+    assert missing == []
+    assert "PBVOTE_ENV" in text and "PBVOTE_TEST_DATABASE_URL" in text
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(app):
+    from pbvote.extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+
+
+def test_sqlite_enforces_foreign_keys(app, make_user):
+    import sqlalchemy as sa
+
+    from pbvote.extensions import db
+
+    user = make_user()
+    user.home_district_id = 424242
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
