@@ -63,8 +63,9 @@ def test_production_with_a_secret_key_has_secure_cookies(monkeypatch):
 
 
 def test_every_environment_variable_is_documented_in_the_readme():
-    readme = (config.__file__.rsplit("/", 1)[0] + "/README.md")
-    text = open(readme, encoding="utf-8").read()
+    from pathlib import Path
+
+    text = (Path(config.__file__).parent / "README.md").read_text(encoding="utf-8")
     missing = [f"PBVOTE_{name}" for name in config.ENVIRONMENT if f"PBVOTE_{name}" not in text]
     assert missing == []
     assert "PBVOTE_ENV" in text and "PBVOTE_TEST_DATABASE_URL" in text
