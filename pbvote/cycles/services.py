@@ -378,6 +378,10 @@ def update_budget(actor, budget: Budget, **values: Any) -> Budget:
     """Change a budget.  After its first ballot only the name and position may change."""
     current = {name: getattr(budget, name) for name in BUDGET_FIELDS}
     clean = _check_budget_values(budget.cycle, {**current, **values}, budget)
+    try:  # stored parameters may omit defaults: filling them in is not a change
+        current["tally_params"] = rules.normalise_params(budget.tally_rule, budget.tally_params or {})
+    except (KeyError, ValueError):
+        pass
     changes = {name: value for name, value in clean.items() if current[name] != value}
     frozen = FROZEN_BUDGET_FIELDS & set(changes)
     if frozen and budget.is_frozen:
