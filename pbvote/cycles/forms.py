@@ -11,6 +11,19 @@ from pbvote.cycles import rules
 from pbvote.cycles.models import PHASE_ORDER, BallotType, DistrictEligibility
 from pbvote.labels import BALLOT_TYPE_LABELS, ELIGIBILITY_LABELS, PHASE_LABELS
 
+try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3
+    SelectChoice = None
+
+
+def options(pairs) -> list:
+    """Choices for a SelectField/RadioField from (value, label) pairs, in the form WTForms prefers."""
+    if SelectChoice is None:  # pragma: no cover
+        return [(value, str(label)) for value, label in pairs]
+    return [SelectChoice("" if value is None else str(value), str(label)) for value, label in pairs]
+
+
 TALLY_RULE_LABELS = {
     "greedy": _l("Greedy: most votes first, skipping what no longer fits"),
     "greedy-no-skip": _l("Greedy, stopping at the first project that does not fit"),
@@ -29,7 +42,7 @@ PARAM_LABELS = {
 
 
 def _param_choices(name: str) -> list[tuple[str, str]]:
-    return [(value, str(PARAM_LABELS[value])) for value in rules.PARAMS[name]]
+    return options((value, PARAM_LABELS[value]) for value in rules.PARAMS[name])
 
 
 class CycleForm(FlaskForm):
@@ -48,7 +61,7 @@ class CycleForm(FlaskForm):
         description=_l("0: every submitted proposal is reviewed."))
     district_eligibility = SelectField(
         _l("Budgets a resident may vote in"),
-        choices=[(e.value, str(label)) for e, label in ELIGIBILITY_LABELS.items()],
+        choices=options((e.value, label) for e, label in ELIGIBILITY_LABELS.items()),
         default=DistrictEligibility.HOME_DISTRICT.value)
     minimum_age = IntegerField(_l("Minimum age to vote"), validators=[Optional(), NumberRange(min=0, max=120)],
                                description=_l("Leave empty for no minimum."))
@@ -81,7 +94,7 @@ class BudgetForm(FlaskForm):
     position = IntegerField(_l("Position"), default=0, validators=[Optional()])
     total = DecimalField(_l("Amount"), places=2, validators=[InputRequired(), NumberRange(min=0)],
                          description=_l("In currency units, e.g. 250000."))
-    ballot_type = SelectField(_l("Ballot"), choices=[(b.value, str(label)) for b, label in BALLOT_TYPE_LABELS.items()],
+    ballot_type = SelectField(_l("Ballot"), choices=options((b.value, label) for b, label in BALLOT_TYPE_LABELS.items()),
                               default=BallotType.APPROVAL.value)
     min_choices = IntegerField(_l("Minimum projects a voter chooses"), default=1,
                                validators=[Optional(), NumberRange(min=0)])
@@ -92,7 +105,7 @@ class BudgetForm(FlaskForm):
     points_total = IntegerField(_l("Points each voter spreads (points ballot)"), validators=[Optional(), NumberRange(min=1)])
     points_per_project = IntegerField(_l("Most points on one project (points ballot)"),
                                       validators=[Optional(), NumberRange(min=1)])
-    tally_rule = SelectField(_l("Tally rule"), choices=[(k, str(v)) for k, v in TALLY_RULE_LABELS.items()],
+    tally_rule = SelectField(_l("Tally rule"), choices=options(TALLY_RULE_LABELS.items()),
                              default="greedy")
     utility = SelectField(_l("What a vote is worth"), choices=_param_choices("utility"))
     completion = SelectField(_l("Completion (Method of Equal Shares only)"), choices=_param_choices("completion"))

@@ -9,6 +9,7 @@ from wtforms import (DecimalField, FloatField, HiddenField, IntegerField, RadioF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pbvote.auth.forms import coerce_optional_int
+from pbvote.cycles.forms import options
 from pbvote.proposals.models import PledgeFrequency, PledgeKind
 
 
@@ -56,10 +57,10 @@ FREQUENCY_LABELS = {
 
 
 class PledgeForm(FlaskForm):
-    kind = SelectField(_l("I can give"), choices=[(k.value, str(v)) for k, v in PLEDGE_KIND_LABELS.items()])
+    kind = SelectField(_l("I can give"), choices=options((k.value, v) for k, v in PLEDGE_KIND_LABELS.items()))
     hours = IntegerField(_l("Hours (volunteer time)"), validators=[Optional(), NumberRange(min=1, max=10_000)])
     frequency = SelectField(_l("How often (volunteer time)"),
-                            choices=[("", "—")] + [(k.value, str(v)) for k, v in FREQUENCY_LABELS.items()],
+                            choices=options([("", "—")] + [(k.value, v) for k, v in FREQUENCY_LABELS.items()]),
                             validators=[Optional()])
     description = StringField(_l("What exactly"), validators=[DataRequired(), Length(max=500)],
                               description=_l("E.g. “water the trees on my street”, “our school hall on Saturdays”."))
@@ -84,11 +85,11 @@ class ModerateForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[
+    decision = RadioField(_l("Decision"), choices=options([
         ("feasible", _l("Feasible: goes on the ballot")),
         ("unfeasible", _l("Not feasible")),
         ("merge", _l("Merge into another proposal")),
-    ], validators=[InputRequired()])
+    ]), validators=[InputRequired()])
     final = DecimalField(_l("Final cost (if feasible)"), places=2, validators=[Optional(), NumberRange(min=0.01)])
     explanation = TextAreaField(_l("Public explanation of the cost"), validators=[Optional(), Length(max=5000)],
                                 description=_l("Required when the final cost differs from the estimate."))
@@ -106,5 +107,5 @@ class ListForm(FlaskForm):
     budget = SelectField(_l("Budget"), coerce=coerce_optional_int, validators=[Optional()])
     category = SelectField(_l("Category"), coerce=coerce_optional_int, validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()])
-    sort = SelectField(_l("Sort by"), choices=[("newest", _l("Newest")), ("supported", _l("Most supported")),
-                                               ("random", _l("Random order"))], default="newest")
+    sort = SelectField(_l("Sort by"), choices=options([("newest", _l("Newest")), ("supported", _l("Most supported")),
+                                                       ("random", _l("Random order"))]), default="newest")
