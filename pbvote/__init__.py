@@ -106,8 +106,12 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from pbvote.auth.views import bp as auth_bp
     from pbvote.cycles.views import bp as cycles_bp
+    from pbvote.cycles.views import staff_bp as cycles_staff_bp
+    from pbvote.proposals.views import bp as proposals_bp
     from pbvote.views import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cycles_bp)
+    app.register_blueprint(cycles_staff_bp)
+    app.register_blueprint(proposals_bp)

@@ -281,6 +281,9 @@ def load_demo(now: datetime | None = None) -> bool:
         proposal.final_amount = None
         proposal.merged_into = by_title[target]
         proposal.review_reason = f"Combined with “{target}”: both improve the same streets for people with reduced mobility."
+    from pbvote.proposals.demo import add_demo_participation
+
+    add_demo_participation(cycle, now)
     audit.record("demo.loaded", subject=cycle)
     db.session.commit()
     return True

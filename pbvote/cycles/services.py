@@ -1,14 +1,57 @@
-"""Budget-cycle use cases.  (Configuration services arrive with the cycles issue.)"""
+"""Budget-cycle use cases: publishing cycles, configuring phases, budgets, ballot and tally rules.
+
+Every change is audited.  Once a budget has received its first ballot (``Budget.frozen_at``), its
+amount, ballot rule and tally rule cannot change, nor can the cycle's eligibility settings that
+voters relied on: the services raise :class:`~pbvote.errors.RulesFrozen`.
+"""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
-from pbvote.cycles.models import PHASE_ORDER, Cycle, Phase, PhaseKind
+from pbvote import audit
+from pbvote.cycles import rules
+from pbvote.cycles.models import (
+    PHASE_ORDER,
+    BallotType,
+    Budget,
+    Category,
+    Cycle,
+    District,
+    DistrictEligibility,
+    Phase,
+    PhaseKind,
+)
+from pbvote.errors import Conflict, InvalidInput, RulesFrozen
 from pbvote.extensions import db
 from pbvote.proposals.models import Proposal, ProposalStatus
 from pbvote.timeutil import utcnow
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+#: Cycle fields staff can edit, and those among them that freeze with the first ballot.
+CYCLE_FIELDS = (
+    "slug", "name", "description", "currency", "is_published", "max_proposals_per_resident",
+    "support_threshold", "allow_vote_change", "district_eligibility", "minimum_age", "verified_only",
+    "access_codes_enabled",
+)
+FROZEN_CYCLE_FIELDS = frozenset(
+    {"allow_vote_change", "district_eligibility", "minimum_age", "verified_only", "access_codes_enabled", "currency"}
+)
+#: Budget fields; all but the name and position freeze with the first ballot.
+BUDGET_FIELDS = (
+    "name", "position", "district", "total_amount", "ballot_type", "min_choices", "max_choices",
+    "min_spend_percent", "points_total", "points_per_project", "tally_rule", "tally_params",
+)
+FROZEN_BUDGET_FIELDS = frozenset(BUDGET_FIELDS) - {"name", "position"}
+
+
+# -- reading ------------------------------------------------------------------------------------
 
 
 def list_public_cycles() -> list[Cycle]:
@@ -18,8 +61,18 @@ def list_public_cycles() -> list[Cycle]:
     )
 
 
+def list_all_cycles() -> list[Cycle]:
+    """Every cycle, published or not (for staff), the most recent first."""
+    return list(db.session.scalars(sa.select(Cycle).order_by(Cycle.created_at.desc(), Cycle.id.desc())))
+
+
 def get_public_cycle(slug: str) -> Cycle | None:
     return db.session.scalar(sa.select(Cycle).where(Cycle.slug == slug, Cycle.is_published.is_(True)))
+
+
+def is_frozen(cycle: Cycle) -> bool:
+    """True once any budget of the cycle has received a ballot."""
+    return any(budget.is_frozen for budget in cycle.budgets)
 
 
 @dataclass(frozen=True)
@@ -71,3 +124,313 @@ def cycle_overview(cycle: Cycle) -> CycleOverview:
         ).all()
     )
     return CycleOverview(cycle, current, timeline, counts, per_budget)
+
+
+# -- cycles -------------------------------------------------------------------------------------
+
+
+def _check_cycle_values(values: dict[str, Any], cycle: Cycle | None) -> None:
+    if "slug" in values:
+        slug = values["slug"] = (values["slug"] or "").strip().lower()
+        if not SLUG_RE.match(slug) or len(slug) > 64:
+            raise InvalidInput(_("Use lower-case letters, digits and hyphens for the web address."), field="slug")
+        taken = db.session.scalar(sa.select(Cycle.id).where(Cycle.slug == slug))
+        if taken is not None and (cycle is None or taken != cycle.id):
+            raise Conflict(_("Another cycle already uses this web address."), field="slug")
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"]:
+            raise InvalidInput(_("Give the cycle a name."), field="name")
+    if "currency" in values:
+        values["currency"] = (values["currency"] or "").strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", values["currency"]):
+            raise InvalidInput(_("Use a three-letter currency code such as EUR."), field="currency")
+    if values.get("max_proposals_per_resident") is not None and values["max_proposals_per_resident"] < 1:
+        raise InvalidInput(_("The limit of proposals per resident must be at least 1 (or empty for no limit)."),
+                           field="max_proposals_per_resident")
+    if values.get("support_threshold") is not None and values["support_threshold"] < 0:
+        raise InvalidInput(_("The support threshold cannot be negative."), field="support_threshold")
+    if values.get("minimum_age") is not None and not 0 <= values["minimum_age"] <= 120:
+        raise InvalidInput(_("Enter a minimum age between 0 and 120, or leave it empty."), field="minimum_age")
+    if "district_eligibility" in values:
+        values["district_eligibility"] = DistrictEligibility(values["district_eligibility"])
+
+
+def create_cycle(actor, **values: Any) -> Cycle:
+    """Create an unpublished-by-default cycle from the fields in :data:`CYCLE_FIELDS`."""
+    unknown = set(values) - set(CYCLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown cycle fields: {sorted(unknown)}")
+    values.setdefault("slug", "")
+    values.setdefault("name", "")
+    _check_cycle_values(values, None)
+    cycle = Cycle(**values)
+    db.session.add(cycle)
+    db.session.flush()
+    audit.record("cycle.created", actor=actor, subject=cycle, slug=cycle.slug)
+    return cycle
+
+
+def update_cycle(actor, cycle: Cycle, **values: Any) -> Cycle:
+    """Change a cycle's settings; eligibility settings are refused once voting has begun."""
+    unknown = set(values) - set(CYCLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown cycle fields: {sorted(unknown)}")
+    _check_cycle_values(values, cycle)
+    changes = {name: value for name, value in values.items() if getattr(cycle, name) != value}
+    frozen = FROZEN_CYCLE_FIELDS & set(changes)
+    if frozen and is_frozen(cycle):
+        raise RulesFrozen(
+            _("Voting has started: who may vote and how (eligibility, vote changes, currency) can no longer change."),
+            field=sorted(frozen)[0],
+        )
+    for name, value in changes.items():
+        setattr(cycle, name, value)
+    db.session.flush()
+    if changes:
+        audit.record("cycle.updated", actor=actor, subject=cycle, changes={k: _plain(v) for k, v in changes.items()})
+    return cycle
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly form of a value for the audit log."""
+    if hasattr(value, "value"):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, District):
+        return value.id
+    return value
+
+
+# -- phases -------------------------------------------------------------------------------------
+
+
+def set_phases(actor, cycle: Cycle, windows: dict[PhaseKind, tuple[datetime, datetime] | None]) -> None:
+    """Set the dates of the cycle's phases.  A phase given as None (or left out) is skipped.
+
+    Phases must start before they end and follow each other in the fixed order without overlapping.
+    """
+    previous: tuple[PhaseKind, datetime] | None = None
+    for kind in PHASE_ORDER:
+        window = windows.get(kind)
+        if window is None:
+            continue
+        starts_at, ends_at = window
+        if starts_at is None or ends_at is None:
+            raise InvalidInput(_("Give both a start and an end for %(phase)s, or leave both empty to skip it.",
+                                 phase=_phase_name(kind)), field=kind.value)
+        if starts_at >= ends_at:
+            raise InvalidInput(_("%(phase)s must end after it starts.", phase=_phase_name(kind)), field=kind.value)
+        if previous is not None and starts_at < previous[1]:
+            raise InvalidInput(
+                _("%(phase)s must start when %(previous)s ends or later: phases follow each other without overlapping.",
+                  phase=_phase_name(kind), previous=_phase_name(previous[0])),
+                field=kind.value,
+            )
+        previous = (kind, ends_at)
+    if previous is None:
+        raise InvalidInput(_("A cycle needs at least one phase."))
+    before = {p.kind.value: [p.starts_at.isoformat(), p.ends_at.isoformat()] for p in cycle.phases}
+    existing = {phase.kind: phase for phase in cycle.phases}
+    for kind in PHASE_ORDER:
+        window = windows.get(kind)
+        phase = existing.get(kind)
+        if window is None:
+            if phase is not None:
+                cycle.phases.remove(phase)
+        elif phase is None:
+            cycle.phases.append(Phase(kind=kind, starts_at=window[0], ends_at=window[1]))
+        else:
+            phase.starts_at, phase.ends_at = window
+    db.session.flush()
+    after = {p.kind.value: [p.starts_at.isoformat(), p.ends_at.isoformat()] for p in cycle.phases}
+    audit.record("cycle.phases_set", actor=actor, subject=cycle, before=before, after=after)
+
+
+def _phase_name(kind: PhaseKind) -> str:
+    from pbvote.labels import PHASE_LABELS
+
+    return str(PHASE_LABELS[kind])
+
+
+def next_phase(cycle: Cycle, now: datetime | None = None) -> Phase | None:
+    """The phase that comes after the running one (or the next upcoming one between phases)."""
+    now = now or utcnow()
+    ordered = sorted(cycle.phases, key=lambda p: PHASE_ORDER.index(p.kind))
+    current = cycle.phase_at(now)
+    if current is not None:
+        later = [p for p in ordered if PHASE_ORDER.index(p.kind) > PHASE_ORDER.index(current.kind)]
+    else:
+        later = [p for p in ordered if p.starts_at > now]
+    return later[0] if later else None
+
+
+def advance_phase(actor, cycle: Cycle, now: datetime | None = None) -> Phase:
+    """Start the next phase now: the running phase (if any) ends now and the next one begins.
+
+    Raises :class:`Conflict` when there is no later phase.
+    """
+    now = (now or utcnow()).replace(microsecond=0)
+    current = cycle.phase_at(now)
+    upcoming = next_phase(cycle, now)
+    if upcoming is None:
+        raise Conflict(_("There is no later phase to move to. Add one in the phase dates first."))
+    if current is not None:
+        if current.starts_at >= now:
+            raise Conflict(_("The current phase has only just started; try again in a minute."))
+        current.ends_at = now
+    upcoming.starts_at = now
+    db.session.flush()
+    audit.record(
+        "cycle.phase_advanced", actor=actor, subject=cycle,
+        ended=current.kind.value if current else None, started=upcoming.kind.value, at=now.isoformat(),
+    )
+    return upcoming
+
+
+# -- budgets ------------------------------------------------------------------------------------
+
+
+def _check_budget_values(cycle: Cycle, values: dict[str, Any], budget: Budget | None) -> dict[str, Any]:
+    """Validate and normalise a complete set of budget values; returns them ready to assign."""
+    name = (values.get("name") or "").strip()
+    if not name:
+        raise InvalidInput(_("Give the budget a name."), field="name")
+    if any(b.name == name and b is not budget for b in cycle.budgets):
+        raise Conflict(_("This cycle already has a budget with that name."), field="name")
+    total = values.get("total_amount")
+    if total is None or total <= 0:
+        raise InvalidInput(_("The budget amount must be more than zero."), field="total_amount")
+    district = values.get("district")
+    if district is not None and any(b.district_id == district.id and b is not budget for b in cycle.budgets):
+        raise Conflict(_("This district already has a budget in this cycle."), field="district")
+    ballot_type = BallotType(values.get("ballot_type") or BallotType.APPROVAL)
+    min_choices = values.get("min_choices")
+    max_choices = values.get("max_choices")
+    min_spend = values.get("min_spend_percent") or 0
+    points_total = values.get("points_total")
+    per_project = values.get("points_per_project")
+    min_choices = 0 if min_choices is None else min_choices
+    if min_choices < 0:
+        raise InvalidInput(_("The minimum number of projects cannot be negative."), field="min_choices")
+    if ballot_type == BallotType.CHOOSE_ONE:
+        min_choices, max_choices = 1, 1
+    if ballot_type == BallotType.RANKING:
+        if not max_choices or max_choices < 1:
+            raise InvalidInput(_("Say how many projects voters may rank (at least 1)."), field="max_choices")
+    if max_choices is not None and max_choices < max(min_choices, 1):
+        raise InvalidInput(
+            _("The maximum number of projects must be at least the minimum (and at least 1)."), field="max_choices"
+        )
+    if ballot_type == BallotType.KNAPSACK:
+        if not 0 <= min_spend <= 100:
+            raise InvalidInput(_("The minimum spend is a percentage between 0 and 100."), field="min_spend_percent")
+    else:
+        min_spend = 0
+    if ballot_type == BallotType.CUMULATIVE:
+        if not points_total or points_total < 1:
+            raise InvalidInput(_("Give each voter at least 1 point to spread."), field="points_total")
+        if not per_project or per_project < 1:
+            raise InvalidInput(_("Allow at least 1 point per project."), field="points_per_project")
+        if per_project > points_total:
+            raise InvalidInput(
+                _("The points per project cannot be more than the points each voter has."), field="points_per_project"
+            )
+    else:
+        points_total = per_project = None
+    rule = values.get("tally_rule") or "greedy"
+    if rule not in rules.RULES:
+        raise InvalidInput(_("Choose one of the listed tally rules."), field="tally_rule")
+    try:
+        params = rules.normalise_params(rule, values.get("tally_params") or {})
+    except ValueError as error:
+        raise InvalidInput(_("Choose one of the listed values for %(param)s.", param=str(error)), field="tally_params") from None
+    return {
+        "name": name,
+        "position": values.get("position") or 0,
+        "district": district,
+        "total_amount": total,
+        "ballot_type": ballot_type,
+        "min_choices": min_choices,
+        "max_choices": max_choices,
+        "min_spend_percent": min_spend,
+        "points_total": points_total,
+        "points_per_project": per_project,
+        "tally_rule": rule,
+        "tally_params": params,
+    }
+
+
+def add_budget(actor, cycle: Cycle, **values: Any) -> Budget:
+    """Add a budget (city-wide when ``district`` is None) with its ballot and tally rules."""
+    clean = _check_budget_values(cycle, values, None)
+    if is_frozen(cycle):
+        raise RulesFrozen(_("Voting has started in this cycle: budgets can no longer be added."))
+    budget = Budget(**clean)
+    cycle.budgets.append(budget)
+    db.session.flush()
+    audit.record("budget.created", actor=actor, subject=budget, **{k: _plain(v) for k, v in clean.items()})
+    return budget
+
+
+def update_budget(actor, budget: Budget, **values: Any) -> Budget:
+    """Change a budget.  After its first ballot only the name and position may change."""
+    current = {name: getattr(budget, name) for name in BUDGET_FIELDS}
+    clean = _check_budget_values(budget.cycle, {**current, **values}, budget)
+    try:  # stored parameters may omit defaults: filling them in is not a change
+        current["tally_params"] = rules.normalise_params(budget.tally_rule, budget.tally_params or {})
+    except (KeyError, ValueError):
+        pass
+    changes = {name: value for name, value in clean.items() if current[name] != value}
+    frozen = FROZEN_BUDGET_FIELDS & set(changes)
+    if frozen and budget.is_frozen:
+        raise RulesFrozen(
+            _("The first ballot in “%(budget)s” was cast on %(date)s UTC: its amount, ballot rule and tally rule "
+              "can no longer change, so that every vote is counted under the rules the voter saw.",
+              budget=budget.name, date=budget.frozen_at.strftime("%Y-%m-%d %H:%M")),
+            field=sorted(frozen)[0],
+        )
+    for name, value in changes.items():
+        setattr(budget, name, value)
+    db.session.flush()
+    if changes:
+        audit.record(
+            "budget.updated", actor=actor, subject=budget,
+            before={k: _plain(current[k]) for k in changes}, after={k: _plain(v) for k, v in changes.items()},
+        )
+    return budget
+
+
+def delete_budget(actor, budget: Budget) -> None:
+    """Remove a budget that has no proposals and no ballots."""
+    if budget.is_frozen:
+        raise RulesFrozen(_("Voting has started in this budget: it can no longer be removed."))
+    if db.session.scalar(sa.select(sa.func.count()).where(Proposal.budget_id == budget.id)):
+        raise Conflict(_("This budget has proposals: move or remove them first."))
+    audit.record("budget.deleted", actor=actor, subject=budget, name=budget.name)
+    budget.cycle.budgets.remove(budget)
+    db.session.flush()
+
+
+# -- categories ---------------------------------------------------------------------------------
+
+
+def add_category(actor, cycle: Cycle, name: str) -> Category:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("Give the category a name."), field="name")
+    if any(c.name.lower() == name.lower() for c in cycle.categories):
+        raise Conflict(_("This cycle already has that category."), field="name")
+    category = Category(name=name)
+    cycle.categories.append(category)
+    db.session.flush()
+    audit.record("category.created", actor=actor, subject=category, name=name)
+    return category
+
+
+def delete_category(actor, category: Category) -> None:
+    """Remove a category; its proposals keep going without one."""
+    audit.record("category.deleted", actor=actor, subject=category, name=category.name)
+    category.cycle.categories.remove(category)
+    db.session.flush()

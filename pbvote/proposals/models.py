@@ -1,10 +1,12 @@
-"""Proposals: what residents ask the council to fund."""
+"""Proposals: what residents ask the council to fund, with their co-authors, supports, pledges of
+help, images and discussion."""
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql  # noqa: F401  (registers the to_tsvector function type)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pbvote.extensions import db, enum_column
@@ -27,6 +29,15 @@ PUBLIC_STATUSES = (
     ProposalStatus.UNFEASIBLE,
     ProposalStatus.MERGED,
 )
+
+
+def search_expression(title, body):
+    """``to_tsvector('simple', title || ' ' || body)``: what PostgreSQL's GIN index holds.
+
+    The ``simple`` configuration does no stemming, so it treats every language of a city alike.
+    """
+    text = sa.func.coalesce(title, sa.literal_column("''")).op("||")(sa.literal_column("' '"))
+    return sa.func.to_tsvector(sa.literal_column("'simple'"), text.op("||")(sa.func.coalesce(body, sa.literal_column("''"))))
 
 
 class Proposal(db.Model):
@@ -71,12 +82,37 @@ class Proposal(db.Model):
     author: Mapped["User"] = relationship(foreign_keys=[author_id])  # noqa: F821
     reviewed_by: Mapped["User | None"] = relationship(foreign_keys=[reviewed_by_id])  # noqa: F821
     merged_into: Mapped[Proposal | None] = relationship(remote_side=[id])
+    coauthors: Mapped[list[Coauthor]] = relationship(
+        back_populates="proposal", foreign_keys="Coauthor.proposal_id", order_by="Coauthor.id",
+        cascade="all, delete-orphan",
+    )
+    images: Mapped[list[ProposalImage]] = relationship(order_by="ProposalImage.id", cascade="all, delete-orphan")
+    pledges: Mapped[list[Pledge]] = relationship(
+        order_by="Pledge.id", foreign_keys="Pledge.proposal_id", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         sa.CheckConstraint("estimated_amount > 0", name="estimated_amount_positive"),
         sa.CheckConstraint("final_amount IS NULL OR final_amount > 0", name="final_amount_positive"),
         sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
         sa.Index("ix_proposals_budget_status", "budget_id", "status"),
+        # The list pages filter by cycle and status and sort by date or supports.
+        sa.Index("ix_proposals_cycle_created", "cycle_id", "created_at", "id"),
+        sa.Index("ix_proposals_cycle_support", "cycle_id", "support_count", "id"),
+        sa.CheckConstraint(
+            "status != 'merged' OR merged_into_id IS NOT NULL", name="merged_has_target"
+        ),
+        sa.CheckConstraint("merged_into_id IS NULL OR merged_into_id != id", name="not_merged_into_itself"),
+        sa.CheckConstraint(
+            "status != 'unfeasible' OR review_reason IS NOT NULL", name="unfeasible_has_reason"
+        ),
+        sa.CheckConstraint("status != 'feasible' OR final_amount IS NOT NULL", name="feasible_has_final_amount"),
+        sa.CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
+        sa.CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
+        # Full-text search; only PostgreSQL has to_tsvector (elsewhere search scans, fine for 10^4 rows).
+        sa.Index(
+            "ix_proposals_search", search_expression(title.column, body.column), postgresql_using="gin"
+        ).ddl_if(dialect="postgresql"),
     )
 
     @property
@@ -84,5 +120,170 @@ class Proposal(db.Model):
         """The cost that counts on the ballot: the reviewed final cost, else the estimate."""
         return self.final_amount if self.final_amount is not None else self.estimated_amount
 
+    def author_ids(self) -> set[int]:
+        """The author and the co-authors who accepted: the people who may edit it."""
+        ids = {self.author_id}
+        ids.update(c.user_id for c in self.coauthors if c.status == CoauthorStatus.ACCEPTED)
+        return ids
+
     def __repr__(self) -> str:
         return f"<Proposal {self.id} {self.title!r}>"
+
+
+class CoauthorStatus(enum.Enum):
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Coauthor(db.Model):
+    """A resident invited to write a proposal with its author.  Accepted co-authors can edit it.
+
+    ``credited_from_id`` is set when the row was added because a proposal this person wrote was
+    merged into this one (authors of merged proposals are credited on the result).
+    """
+
+    __tablename__ = "coauthors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[CoauthorStatus] = mapped_column(enum_column(CoauthorStatus), default=CoauthorStatus.INVITED)
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    credited_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proposals.id", ondelete="SET NULL"))
+    invited_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    responded_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+
+    proposal: Mapped[Proposal] = relationship(foreign_keys=[proposal_id], back_populates="coauthors")
+    user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
+    invited_by: Mapped["User | None"] = relationship(foreign_keys=[invited_by_id])  # noqa: F821
+
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "user_id"),)
+
+
+class Support(db.Model):
+    """One resident's support for a proposal during submission (at most one each: unique)."""
+
+    __tablename__ = "supports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    #: Set on supports carried over from a proposal merged into this one.
+    carried_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proposals.id", ondelete="SET NULL"))
+
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "user_id"),)
+
+
+class PledgeKind(enum.Enum):
+    TIME = "time"  # volunteer time: hours, how often, doing what
+    SPACE = "space"  # in kind: a room, a yard, a garage ...
+    MATERIALS = "materials"  # in kind: tools, plants, paint ...
+    SKILLS = "skills"  # in kind: a professional skill given for free
+
+
+class PledgeFrequency(enum.Enum):
+    ONCE = "once"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    YEARLY = "yearly"
+
+
+class Pledge(db.Model):
+    """Help a resident offers to deliver a proposal; kept for implementation tracking."""
+
+    __tablename__ = "pledges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[PledgeKind] = mapped_column(enum_column(PledgeKind))
+    hours: Mapped[int | None] = mapped_column(sa.Integer)
+    frequency: Mapped[PledgeFrequency | None] = mapped_column(enum_column(PledgeFrequency))
+    description: Mapped[str] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    #: Set on pledges carried over from a proposal merged into this one.
+    carried_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proposals.id", ondelete="SET NULL"))
+
+    user: Mapped["User"] = relationship()  # noqa: F821
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind != 'time' OR (hours IS NOT NULL AND hours > 0 AND frequency IS NOT NULL)",
+            name="time_has_hours_and_frequency",
+        ),
+        sa.CheckConstraint("hours IS NULL OR hours > 0", name="hours_positive"),
+    )
+
+
+class ProposalImage(db.Model):
+    """A picture of a proposal, stored under ``PBVOTE_UPLOAD_DIR`` with a random file name."""
+
+    __tablename__ = "proposal_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size_bytes: Mapped[int] = mapped_column(sa.Integer)
+    alt_text: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("size_bytes > 0", name="size_positive"),)
+
+
+class Comment(db.Model):
+    """A comment on a proposal.  Two levels: a top-level comment and replies to it."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    #: Markdown as written; rendered and sanitised on display.
+    body: Mapped[str] = mapped_column(sa.Text)
+    #: True when written by the proposal's author or a co-author (shown as "author").
+    by_proposal_author: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    flag_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    hidden_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    hidden_reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+    author: Mapped["User"] = relationship(foreign_keys=[author_id])  # noqa: F821
+    parent: Mapped[Comment | None] = relationship(remote_side=[id], back_populates="replies")
+    replies: Mapped[list[Comment]] = relationship(back_populates="parent", order_by="Comment.id")
+
+    __table_args__ = (
+        sa.Index("ix_comments_proposal_created", "proposal_id", "created_at"),
+        sa.CheckConstraint("flag_count >= 0", name="flag_count_not_negative"),
+        sa.CheckConstraint("hidden_at IS NULL OR hidden_reason IS NOT NULL", name="hidden_has_reason"),
+    )
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+class CommentFlag(db.Model):
+    """A resident reporting a comment to the moderators (once per resident and comment)."""
+
+    __tablename__ = "comment_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("comment_id", "user_id"),)
+
+
+
+def search_document():
+    """The text full-text search looks at: title and description (see ``search_expression``)."""
+    return search_expression(Proposal.title, Proposal.body)

@@ -1,0 +1,125 @@
+"""Staff forms: cycle settings and eligibility, phase dates, budgets with their rules, categories."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from pbvote.auth.forms import coerce_optional_int
+from pbvote.cycles import rules
+from pbvote.cycles.models import PHASE_ORDER, BallotType, DistrictEligibility
+from pbvote.labels import BALLOT_TYPE_LABELS, ELIGIBILITY_LABELS, PHASE_LABELS
+
+try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3
+    SelectChoice = None
+
+
+def options(pairs) -> list:
+    """Choices for a SelectField/RadioField from (value, label) pairs, in the form WTForms prefers."""
+    if SelectChoice is None:  # pragma: no cover
+        return [(value, str(label)) for value, label in pairs]
+    return [SelectChoice("" if value is None else str(value), str(label)) for value, label in pairs]
+
+
+TALLY_RULE_LABELS = {
+    "greedy": _l("Greedy: most votes first, skipping what no longer fits"),
+    "greedy-no-skip": _l("Greedy, stopping at the first project that does not fit"),
+    "greedy-threshold": _l("Greedy among projects above a vote threshold"),
+    "greedy-cost": _l("Value for money: votes per cost"),
+    "knapsack": _l("Knapsack: the set with the most total votes"),
+    "mes": _l("Method of Equal Shares"),
+    "phragmen": _l("Phragmén's sequential rule"),
+}
+PARAM_LABELS = {
+    "approvals": _l("Number of votes"), "cost": _l("Cost of the project"),
+    "none": _l("None"), "greedy": _l("Greedy"), "add1": _l("Add 1 to the budget"),
+    "add1+greedy": _l("Add 1, then greedy"),
+    "lexico": _l("Lowest project number first"), "equalshares": _l("Equal-shares order"),
+}
+
+
+def _param_choices(name: str) -> list[tuple[str, str]]:
+    return options((value, PARAM_LABELS[value]) for value in rules.PARAMS[name])
+
+
+class CycleForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
+    slug = StringField(_l("Web address"), validators=[DataRequired(), Length(max=64)],
+                       description=_l("Lower-case letters, digits and hyphens, e.g. greenhill-2027."))
+    description = TextAreaField(_l("Description"), description=_l("Markdown. Shown on the cycle's page."))
+    currency = StringField(_l("Currency"), default="EUR", validators=[DataRequired(), Length(min=3, max=3)],
+                           description=_l("Three-letter code, e.g. EUR."))
+    is_published = BooleanField(_l("Published (visible to everyone)"))
+    max_proposals_per_resident = IntegerField(
+        _l("Proposals per resident"), validators=[Optional(), NumberRange(min=1)],
+        description=_l("Leave empty for no limit."))
+    support_threshold = IntegerField(
+        _l("Supports needed for review"), default=0, validators=[InputRequired(), NumberRange(min=0)],
+        description=_l("0: every submitted proposal is reviewed."))
+    district_eligibility = SelectField(
+        _l("Budgets a resident may vote in"),
+        choices=options((e.value, label) for e, label in ELIGIBILITY_LABELS.items()),
+        default=DistrictEligibility.HOME_DISTRICT.value)
+    minimum_age = IntegerField(_l("Minimum age to vote"), validators=[Optional(), NumberRange(min=0, max=120)],
+                               description=_l("Leave empty for no minimum."))
+    verified_only = BooleanField(_l("Only verified residents may vote"))
+    access_codes_enabled = BooleanField(_l("Residents may vote with an access code"), default=True)
+    allow_vote_change = BooleanField(_l("Voters may change their vote until voting ends"), default=True)
+
+
+def _phases_form():
+    class PhasesForm(FlaskForm):
+        pass
+
+    for kind in PHASE_ORDER:
+        label = PHASE_LABELS[kind]
+        setattr(PhasesForm, f"{kind.value}_start", DateTimeLocalField(
+            _l("%(phase)s starts (UTC)", phase=label), format="%Y-%m-%dT%H:%M", validators=[Optional()]))
+        setattr(PhasesForm, f"{kind.value}_end", DateTimeLocalField(
+            _l("%(phase)s ends (UTC)", phase=label), format="%Y-%m-%dT%H:%M", validators=[Optional()],
+            description=_l("Leave both dates empty to skip this phase.")))
+    return PhasesForm
+
+
+PhasesForm = _phases_form()
+
+
+class BudgetForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    district = SelectField(_l("District"), coerce=coerce_optional_int, validators=[Optional()],
+                           description=_l("Leave on “City-wide” for a budget of the whole city."))
+    position = IntegerField(_l("Position"), default=0, validators=[Optional()])
+    total = DecimalField(_l("Amount"), places=2, validators=[InputRequired(), NumberRange(min=0)],
+                         description=_l("In currency units, e.g. 250000."))
+    ballot_type = SelectField(_l("Ballot"), choices=options((b.value, label) for b, label in BALLOT_TYPE_LABELS.items()),
+                              default=BallotType.APPROVAL.value)
+    min_choices = IntegerField(_l("Minimum projects a voter chooses"), default=1,
+                               validators=[Optional(), NumberRange(min=0)])
+    max_choices = IntegerField(_l("Maximum projects (approval) or number to rank (ranking)"),
+                               validators=[Optional(), NumberRange(min=1)], description=_l("Empty: no maximum."))
+    min_spend_percent = IntegerField(_l("Minimum share of the budget a knapsack ballot must spend (%)"), default=0,
+                                     validators=[Optional(), NumberRange(min=0, max=100)])
+    points_total = IntegerField(_l("Points each voter spreads (points ballot)"), validators=[Optional(), NumberRange(min=1)])
+    points_per_project = IntegerField(_l("Most points on one project (points ballot)"),
+                                      validators=[Optional(), NumberRange(min=1)])
+    tally_rule = SelectField(_l("Tally rule"), choices=options(TALLY_RULE_LABELS.items()),
+                             default="greedy")
+    utility = SelectField(_l("What a vote is worth"), choices=_param_choices("utility"))
+    completion = SelectField(_l("Completion (Method of Equal Shares only)"), choices=_param_choices("completion"))
+    tie_break = SelectField(_l("Tie-break"), choices=_param_choices("tie_break"))
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(_l("New category"), validators=[DataRequired(), Length(max=80)])
+
+
+def add_form_error(form, error) -> None:
+    """Show a service's :class:`~pbvote.errors.DomainError` on its field, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
