@@ -48,6 +48,8 @@ class Config:
     PBVOTE_SIGNIN_LIMIT_PER_ADDRESS = "30 per 10 minutes"
     PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT = "5 per 10 minutes"
     PBVOTE_SIGNUP_LIMIT = "10 per hour"
+    #: Wrong access codes per address (good ones do not count, so a kiosk can take many voters).
+    PBVOTE_ACCESS_CODE_LIMIT = "10 per 10 minutes"
 
     # Language and place.
     BABEL_DEFAULT_LOCALE = "en"
@@ -90,6 +92,7 @@ ENVIRONMENT = {
     "SIGNIN_LIMIT_PER_ADDRESS": ("PBVOTE_SIGNIN_LIMIT_PER_ADDRESS", str),
     "SIGNIN_LIMIT_PER_ACCOUNT": ("PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT", str),
     "SIGNUP_LIMIT": ("PBVOTE_SIGNUP_LIMIT", str),
+    "ACCESS_CODE_LIMIT": ("PBVOTE_ACCESS_CODE_LIMIT", str),
     "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
     "LANGUAGES": ("PBVOTE_LANGUAGES", "list"),
     "SITE_NAME": ("PBVOTE_SITE_NAME", str),

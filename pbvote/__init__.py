@@ -103,9 +103,11 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from pbvote.auth.views import bp as auth_bp
+    from pbvote.ballots.views import bp as ballots_bp
     from pbvote.cycles.views import bp as cycles_bp
     from pbvote.views import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cycles_bp)
+    app.register_blueprint(ballots_bp)
