@@ -22,6 +22,16 @@ from pbvote.proposals.models import Proposal
 
 PROJECT_FIELD_RE = re.compile(r"^(points|rank)_(.+)$")
 
+try:  # WTForms >= 3.3 deprecates (value, label) tuples in favour of SelectChoice
+    from wtforms.fields.choices import SelectChoice as _SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    _SelectChoice = None
+
+
+def option(value, label):
+    """A choice of a select, radio or checkbox field, in the form the installed WTForms wants."""
+    return _SelectChoice(value, label) if _SelectChoice is not None else (value, label)
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -93,7 +103,7 @@ def _coerce_id(value):
 def ballot_form(budget: Budget, proposals: list[Proposal], **kwargs) -> BallotFormBase:
     """The ballot form of ``budget`` with one field (or option) per project."""
     attrs = {}
-    choices = [(p.id, p.title) for p in proposals]
+    choices = [option(p.id, p.title) for p in proposals]
     kind = budget.ballot_type
     if kind in (BallotType.APPROVAL, BallotType.KNAPSACK):
         # validate_choice=False: the service says in plain words what is wrong with a project id.
@@ -109,7 +119,8 @@ def ballot_form(budget: Budget, proposals: list[Proposal], **kwargs) -> BallotFo
                 validators=[Optional(), NumberRange(min=0, message=_l("Use a whole number of 0 or more."))],
             )
     else:
-        ranks = [("", _l("Not ranked"))] + [(str(i), str(i)) for i in range(1, (budget.max_choices or len(proposals)) + 1)]
+        limit = budget.max_choices or len(proposals)
+        ranks = [option("", _l("Not ranked"))] + [option(str(i), str(i)) for i in range(1, limit + 1)]
         for p in proposals:
             attrs[f"rank_{p.id}"] = SelectField(
                 _l("Rank of “%(title)s”", title=p.title), choices=ranks, coerce=coerce_optional_int, validate_choice=False
@@ -147,7 +158,10 @@ class GenerateCodesForm(FlaskForm):
     label = StringField(_l("Label"), validators=[Optional(), Length(max=120)], description=_l("For example: letters to Mill Street, March."))
     output = RadioField(
         _l("Get the codes as"),
-        choices=[("sheet", _l("A printable sheet (one code per cut-out slip)")), ("csv", _l("A CSV file (for a mail merge)"))],
+        choices=[
+            option("sheet", _l("A printable sheet (one code per cut-out slip)")),
+            option("csv", _l("A CSV file (for a mail merge)")),
+        ],
         default="sheet",
         description=_l("The codes are shown only this once: pbvote keeps only a fingerprint of each code."),
     )

@@ -484,9 +484,8 @@ def void_ballot(actor: User, ballot: Ballot, reason: str) -> Ballot:
         raise InvalidInput(_("Say why the ballot is void."), field="reason")
     if ballot.voided_at is not None:
         raise Conflict(_("This ballot is already void."))
-    ballot.voided_at = utcnow()
-    ballot.voided_by_id = actor.id
-    ballot.void_reason = reason[:200]
+    with db.session.no_autoflush:  # the three together: a void always has its reason
+        ballot.voided_at, ballot.voided_by_id, ballot.void_reason = utcnow(), actor.id, reason[:200]
     audit.record("ballot.voided", actor=actor, subject=ballot, reason=ballot.void_reason)
     db.session.flush()
     return ballot
@@ -716,9 +715,8 @@ def void_access_code(actor: User, text: str, reason: str) -> AccessCode:
         raise InvalidInput(_("We do not recognise this code. Check it and try again."), field="code")
     if code.voided_at is not None:
         raise Conflict(_("This code is already cancelled."), field="code")
-    code.voided_at = utcnow()
-    code.voided_by_id = actor.id
-    code.void_reason = reason[:200]
+    with db.session.no_autoflush:
+        code.voided_at, code.voided_by_id, code.void_reason = utcnow(), actor.id, reason[:200]
     audit.record("access_code.voided", actor=actor, subject=code.batch, code_id=code.id, reason=code.void_reason)
     db.session.flush()
     return code

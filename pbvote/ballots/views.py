@@ -38,6 +38,7 @@ from pbvote.ballots.forms import (
     VerifyResidentForm,
     VoidCodeForm,
     ballot_form,
+    option,
 )
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Voter
@@ -302,11 +303,11 @@ def counted_ballots(slug: str):
 # -- staff ------------------------------------------------------------------------------------
 
 
-def _code_targets(cycle: Cycle) -> list[tuple[str, str]]:
-    targets = [(f"budget-{b.id}", _("Budget: %(name)s", name=b.name)) for b in cycle.budgets]
+def _code_targets(cycle: Cycle) -> list:
+    targets = [option(f"budget-{b.id}", _("Budget: %(name)s", name=b.name)) for b in cycle.budgets]
     districts = {b.district.id: b.district for b in cycle.budgets if b.district is not None}
     targets += [
-        (f"district-{d.id}", _("District: %(name)s (its budget and the city-wide budgets)", name=d.name))
+        option(f"district-{d.id}", _("District: %(name)s (its budget and the city-wide budgets)", name=d.name))
         for d in sorted(districts.values(), key=lambda d: d.name)
     ]
     return targets
@@ -352,7 +353,7 @@ def staff_codes(slug: str):
         else:
             db.session.commit()
             formatted = [services.format_code(code) for code in codes]
-            target = dict(form.target.choices)[form.target.data]
+            target = {value: label for value, label, *_rest in form.target.choices}[form.target.data]
             if form.output.data == "csv":
                 return _codes_csv(cycle, batch, target, formatted)
             return render_template("ballots/code_sheet.html", cycle=cycle, batch=batch, target=target, codes=formatted)
@@ -441,7 +442,7 @@ def staff_residents():
     forms = {}
     for user in pagination.items:
         form = VerifyResidentForm(prefix=f"u{user.id}", formdata=None)
-        form.district.choices = [("", _("No district"))] + [(d.id, d.name) for d in districts]
+        form.district.choices = [option("", _("No district"))] + [option(d.id, d.name) for d in districts]
         form.district.data = user.home_district_id
         forms[user.id] = form
     return render_template("ballots/staff_residents.html", pagination=pagination, forms=forms, query=query)
@@ -452,7 +453,7 @@ def staff_residents():
 def staff_verify(user_id: int):
     user = db.get_or_404(User, user_id)
     form = VerifyResidentForm(prefix=f"u{user.id}")
-    form.district.choices = [("", "")] + [(d.id, d.name) for d in db.session.scalars(sa.select(District))]
+    form.district.choices = [option("", "")] + [option(d.id, d.name) for d in db.session.scalars(sa.select(District))]
     if form.validate_on_submit():
         district = db.session.get(District, form.district.data) if form.district.data else None
         services.verify_resident(current_user._get_current_object(), user, district)
