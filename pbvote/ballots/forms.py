@@ -33,6 +33,10 @@ def option(value, label):
     return _SelectChoice(value, label) if _SelectChoice is not None else (value, label)
 
 
+#: Ballot types where a project is ticked (no points, no rank).
+TICK_TYPES = (BallotType.APPROVAL, BallotType.KNAPSACK, BallotType.CHOOSE_ONE)
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -65,10 +69,8 @@ class BallotFormBase(FlaskForm):
 
     def to_choices(self) -> list[Choice]:
         kind = self.budget.ballot_type
-        if kind in (BallotType.APPROVAL, BallotType.KNAPSACK):
+        if kind in TICK_TYPES:
             return [Choice(pid) for pid in (self.projects.data or [])]
-        if kind == BallotType.CHOOSE_ONE:
-            return [] if self.projects.data is None else [Choice(self.projects.data)]
         if kind == BallotType.CUMULATIVE:
             return [
                 Choice(p.id, points=self[f"points_{p.id}"].data)
@@ -82,10 +84,8 @@ class BallotFormBase(FlaskForm):
     def load_choices(self, choices) -> None:
         """Fill the form from stored choices (to change a ballot)."""
         kind = self.budget.ballot_type
-        if kind in (BallotType.APPROVAL, BallotType.KNAPSACK):
+        if kind in TICK_TYPES:
             self.projects.data = [c.proposal_id for c in choices]
-        elif kind == BallotType.CHOOSE_ONE:
-            self.projects.data = choices[0].proposal_id if choices else None
         elif kind == BallotType.CUMULATIVE:
             for c in choices:
                 if f"points_{c.proposal_id}" in self:
@@ -105,13 +105,11 @@ def ballot_form(budget: Budget, proposals: list[Proposal], **kwargs) -> BallotFo
     attrs = {}
     choices = [option(p.id, p.title) for p in proposals]
     kind = budget.ballot_type
-    if kind in (BallotType.APPROVAL, BallotType.KNAPSACK):
-        # validate_choice=False: the service says in plain words what is wrong with a project id.
+    if kind in TICK_TYPES:
+        # A list even for choose-one (shown as radio buttons), so that a tampered form sending two
+        # projects is refused rather than cut to one.  validate_choice=False: the service says in
+        # plain words what is wrong with a project id.
         attrs["projects"] = MultiCheckboxField(_l("Projects"), coerce=_coerce_id, choices=choices, validate_choice=False)
-    elif kind == BallotType.CHOOSE_ONE:
-        attrs["projects"] = RadioField(
-            _l("Projects"), coerce=coerce_optional_int, choices=choices, validate_choice=False, validators=[Optional()]
-        )
     elif kind == BallotType.CUMULATIVE:
         for p in proposals:
             attrs[f"points_{p.id}"] = IntegerField(
