@@ -281,6 +281,9 @@ def load_demo(now: datetime | None = None) -> bool:
         proposal.final_amount = None
         proposal.merged_into = by_title[target]
         proposal.review_reason = f"Combined with “{target}”: both improve the same streets for people with reduced mobility."
+    from pbvote.ballots.demo import add_demo_ballots
+
+    add_demo_ballots(cycle, now)
     audit.record("demo.loaded", subject=cycle)
     db.session.commit()
     return True
@@ -292,3 +295,6 @@ def print_demo_sign_ins(echo: Callable[[str], None]) -> None:
     echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for email, _name, role, _district in DEMO_ACCOUNTS:
         echo(f"  {role.value:<10} {email}")
+    from pbvote.ballots.demo import print_demo_codes
+
+    print_demo_codes(echo)
