@@ -1,16 +1,12 @@
 """Scenario helpers for voting tests: a cycle in its voting phase with projects, voters, casting."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from pbvote.ballots import services
 from pbvote.ballots.services import Choice, Voter
 from pbvote.cycles.models import BallotType
 from pbvote.extensions import db
-
-TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
 
 
 @pytest.fixture(autouse=True)
@@ -62,9 +58,3 @@ def code_for(app, make_user):
         return services.find_access_code(codes[0]), codes[0]
 
     return make
-
-
-def form_token(response) -> str:
-    match = TOKEN_RE.search(response.get_data(as_text=True))
-    assert match, "no submission token on the review page"
-    return match.group(1)

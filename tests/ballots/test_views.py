@@ -1,12 +1,21 @@
 """The ballot pages through the client: review then submit, tampered forms, receipts, codes."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import count_rows, csrf_token
 
 from pbvote.ballots.models import Ballot, BallotChoice, Participation
 from pbvote.extensions import db
-from tests.ballots.conftest import form_token
+
+TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
+
+
+def form_token(response) -> str:
+    match = TOKEN_RE.search(response.get_data(as_text=True))
+    assert match, "no submission token on the review page"
+    return match.group(1)
 
 
 @pytest.fixture
