@@ -400,13 +400,15 @@ def cast_ballot(
 
     submission = _submission_hash(voter, budget, token)
     code = tracking_code_for(voter, budget, token)
-    existing = db.session.scalar(sa.select(Ballot).where(Ballot.submission_hash == submission))
-    if existing is not None:
-        return CastResult(existing, code, replayed=True)
-
     participation = db.session.scalar(
         sa.select(Participation).where(Participation.budget_id == budget.id, _voter_filter(voter))
     )
+    if participation is not None:
+        # Only a voter who took part can be retrying a submission (the hash includes the voter).
+        existing = db.session.scalar(sa.select(Ballot).where(Ballot.submission_hash == submission))
+        if existing is not None:
+            return CastResult(existing, code, replayed=True)
+
     previous = None
     if participation is None:
         participation = Participation(

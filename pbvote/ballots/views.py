@@ -25,6 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from pbvote.auth.forms import EmptyForm
 from pbvote.auth.models import Role, User
@@ -77,8 +78,13 @@ def _order_seed(voter: Voter | None) -> str:
 
 
 def _public_budget(budget_id: int) -> Budget:
-    budget = db.get_or_404(Budget, budget_id)
-    if not budget.cycle.is_published:
+    """The budget with its cycle and phases in one query (the cast path counts its queries)."""
+    budget = db.session.scalar(
+        sa.select(Budget)
+        .where(Budget.id == budget_id)
+        .options(joinedload(Budget.cycle).joinedload(Cycle.phases))
+    )
+    if budget is None or not budget.cycle.is_published:
         abort(404)
     return budget
 
@@ -247,11 +253,13 @@ def cast(budget_id: int):
     except DomainError:
         db.session.rollback()
         raise
-    db.session.commit()
     receipts = dict(session.get(RECEIPTS_KEY, {}))
     receipts[str(budget.id)] = result.tracking_code
     session[RECEIPTS_KEY] = receipts
-    return _render_receipt(budget, result.ballot, result.tracking_code, proposals, just_cast=True)
+    # Rendered before the commit, which would expire every loaded object (and reload each one).
+    page = _render_receipt(budget, result.ballot, result.tracking_code, proposals, just_cast=True)
+    db.session.commit()
+    return page
 
 
 def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
