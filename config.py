@@ -50,6 +50,8 @@ class Config:
     PBVOTE_SIGNUP_LIMIT = "10 per hour"
     PBVOTE_COMMENT_LIMIT = "10 per minute"
     PBVOTE_MAX_IMAGE_BYTES = 5 * 1024 * 1024
+    #: Wrong access codes per address (good ones do not count, so a kiosk can take many voters).
+    PBVOTE_ACCESS_CODE_LIMIT = "10 per 10 minutes"
 
     # Language and place.
     BABEL_DEFAULT_LOCALE = "en"
@@ -94,6 +96,7 @@ ENVIRONMENT = {
     "SIGNUP_LIMIT": ("PBVOTE_SIGNUP_LIMIT", str),
     "COMMENT_LIMIT": ("PBVOTE_COMMENT_LIMIT", str),
     "MAX_IMAGE_BYTES": ("PBVOTE_MAX_IMAGE_BYTES", int),
+    "ACCESS_CODE_LIMIT": ("PBVOTE_ACCESS_CODE_LIMIT", str),
     "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
     "LANGUAGES": ("PBVOTE_LANGUAGES", "list"),
     "SITE_NAME": ("PBVOTE_SITE_NAME", str),

@@ -105,6 +105,7 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from pbvote.auth.views import bp as auth_bp
+    from pbvote.ballots.views import bp as ballots_bp
     from pbvote.cycles.views import bp as cycles_bp
     from pbvote.cycles.views import staff_bp as cycles_staff_bp
     from pbvote.proposals.views import bp as proposals_bp
@@ -115,3 +116,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cycles_bp)
     app.register_blueprint(cycles_staff_bp)
     app.register_blueprint(proposals_bp)
+    app.register_blueprint(ballots_bp)

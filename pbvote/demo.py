@@ -158,6 +158,9 @@ def _user(email: str, name: str, role: Role, district: District | None, password
 
 def load_demo(now: datetime | None = None) -> bool:
     """Load the demo city and commit.  Returns False (and changes nothing) if it is already there."""
+    from pbvote.ballots.demo import add_demo_ballots
+    from pbvote.proposals.demo import add_demo_participation
+
     if demo_loaded():
         return False
     now = (now or utcnow()).replace(microsecond=0)
@@ -281,9 +284,8 @@ def load_demo(now: datetime | None = None) -> bool:
         proposal.final_amount = None
         proposal.merged_into = by_title[target]
         proposal.review_reason = f"Combined with “{target}”: both improve the same streets for people with reduced mobility."
-    from pbvote.proposals.demo import add_demo_participation
-
     add_demo_participation(cycle, now)
+    add_demo_ballots(cycle, now)
     audit.record("demo.loaded", subject=cycle)
     db.session.commit()
     return True
@@ -295,3 +297,6 @@ def print_demo_sign_ins(echo: Callable[[str], None]) -> None:
     echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for email, _name, role, _district in DEMO_ACCOUNTS:
         echo(f"  {role.value:<10} {email}")
+    from pbvote.ballots.demo import print_demo_codes
+
+    print_demo_codes(echo)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import g
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
@@ -112,7 +112,8 @@ class FreshContextClient(FlaskClient):
     def open(self, *args, **kwargs):
         # End the test's own transaction first: it must neither hold a lock the request needs nor
         # keep reading an old snapshot afterwards (its objects are expired and reload).
-        db.session.commit()
+        if has_app_context():
+            db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -1,0 +1,299 @@
+"""Load benchmark: how many ballots per second pbvote casts on PostgreSQL behind gunicorn.
+
+Run by hand (not part of the tests):
+
+    .venv/bin/python bench/vote_load.py --voters 12000 --workers 3 --threads 4 --concurrency 24
+
+What it does:
+
+1. creates a fresh PostgreSQL database (``--pg-url`` names the server; dropped at the end unless
+   ``--keep``), migrates it, and creates a cycle in its voting phase with one approval budget;
+2. generates ``--voters`` access codes through the real service, and prepares for each voter a
+   browser session holding their code (signed with the server's secret key, as the "enter your
+   code" page would) — so the measured request is exactly the cast, one ballot per request;
+3. starts gunicorn (``--workers`` processes, gthread with ``--threads`` threads), production config;
+4. runs a load generator on loopback: ``--processes`` processes with keep-alive HTTP connections,
+   ``--concurrency`` requests in flight in total, each voter casting once (a few also cast their
+   form twice, as a double click, which must return the same receipt);
+5. reports sustained ballots/s, p50/p95/p99 latency and errors, then checks the database:
+   ballots stored = successful first submissions, no voter with two participations or two live
+   ballots.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing as mp
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-secret-" + "k" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def create_database(server_url: str, name: str) -> str:
+    import psycopg
+
+    base = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server_url}/{name}"
+
+
+def drop_database(server_url: str, name: str) -> None:
+    import psycopg
+
+    base = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_env(db_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        PBVOTE_ENV="production",
+        PBVOTE_DATABASE_URL=db_url,
+        PBVOTE_SECRET_KEY=SECRET,
+        PBVOTE_SECURE_COOKIES="0",
+        PBVOTE_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def prepare(db_url: str, voters: int, projects: int) -> tuple[int, list[int], list[tuple[str, str]]]:
+    """Set up the cycle and the voters' sessions.  Returns (budget id, project ids, [(cookie, csrf)])."""
+    os.environ.update(server_env(db_url))
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    from pbvote import create_app
+    from pbvote.auth.models import Role, User
+    from pbvote.ballots import services
+    from pbvote.cycles.models import BallotType, Budget, Cycle, Phase, PhaseKind
+    from pbvote.extensions import db
+    from pbvote.proposals.models import Proposal, ProposalStatus
+    from pbvote.timeutil import utcnow
+
+    app = create_app()
+    with app.app_context():
+        from pbvote.cli import upgrade_database
+
+        upgrade_database()
+        now = utcnow()
+        staff = User(email="bench@example.org", display_name="Bench", role=Role.STAFF, password_hash="x")
+        cycle = Cycle(slug="bench", name="Bench cycle", is_published=True, allow_vote_change=False)
+        cycle.phases = [Phase(kind=PhaseKind.VOTING, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1))]
+        budget = Budget(name="City", total_amount=1_000_000_00, ballot_type=BallotType.APPROVAL, min_choices=1, max_choices=4)
+        cycle.budgets = [budget]
+        db.session.add_all([staff, cycle])
+        db.session.flush()
+        for i in range(projects):
+            db.session.add(Proposal(cycle=cycle, budget=budget, author=staff, title=f"Project {i}", body="Bench.",
+                                    estimated_amount=10_000_00 + i, final_amount=10_000_00 + i, status=ProposalStatus.FEASIBLE))
+        db.session.flush()
+        codes = []
+        with app.test_request_context("/"):
+            while len(codes) < voters:
+                count = min(voters - len(codes), services.MAX_BATCH_SIZE)
+                codes += services.generate_access_codes(staff, cycle, count=count, budget=budget)[1]
+        db.session.commit()
+        ids = {c.code_hash: c.id for c in db.session.scalars(db.select(services.AccessCode))}
+        project_ids = [p.id for p in services.ballot_proposals(budget)]
+        serializer = app.session_interface.get_signing_serializer(app)
+        sessions = []
+        with app.test_request_context("/"):
+            csrf = generate_csrf()
+            raw = session["csrf_token"]
+        for code in codes:
+            cookie = serializer.dumps({"voter_code_id": ids[services.hash_access_code(code)], "csrf_token": raw})
+            sessions.append((cookie, csrf))
+        budget_id = budget.id
+        db.session.remove()
+        db.engine.dispose()
+    return budget_id, project_ids, sessions
+
+
+def load_worker(port: int, budget_id: int, project_ids: list[int], jobs: list, threads: int, out: mp.Queue) -> None:
+    """Cast the ballots in ``jobs`` with ``threads`` keep-alive connections; put the timings on ``out``."""
+    import threading
+
+    path = f"/ballots/{budget_id}/cast"
+    results: list[tuple[float, float, int, bool]] = []
+    lock = threading.Lock()
+    queue = list(jobs)
+
+    def run() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        rng = random.Random()
+        while True:
+            with lock:
+                if not queue:
+                    break
+                index, cookie, csrf, repeat = queue.pop()
+            picks = rng.sample(project_ids, rng.randint(1, 4))
+            body = urllib.parse.urlencode(
+                [("csrf_token", csrf), ("token", f"bench-{index:08d}-submission")] + [("projects", str(p)) for p in picks]
+            )
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"pbvote_session={cookie}",
+                "Connection": "keep-alive",
+            }
+            for attempt in range(2 if repeat else 1):
+                start = time.perf_counter()
+                try:
+                    conn.request("POST", path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    status = response.status
+                except (OSError, http.client.HTTPException):
+                    status = 599
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                end = time.perf_counter()
+                with lock:
+                    results.append((start, end - start, status, attempt == 1))
+        conn.close()
+
+    pool = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    out.put(results)
+
+
+def wait_for_server(port: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the server did not start")
+
+
+def check_database(db_url: str, budget_id: int) -> dict:
+    import psycopg
+
+    url = db_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "ballots": one(f"SELECT count(*) FROM ballots WHERE budget_id = {budget_id}"),
+            "participations": one(f"SELECT count(*) FROM participations WHERE budget_id = {budget_id}"),
+            "voters_with_two_participations": one(
+                "SELECT count(*) FROM (SELECT access_code_id FROM participations GROUP BY budget_id, access_code_id HAVING count(*) > 1) d"
+            ),
+            "live_ballots_beyond_one_per_voter": one(
+                "SELECT count(*) - count(DISTINCT participation_id) FROM ballots WHERE superseded_at IS NULL AND voided_at IS NULL AND participation_id IS NOT NULL"
+            ),
+        }
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432", help="PostgreSQL server (no database)")
+    parser.add_argument("--voters", type=int, default=12000)
+    parser.add_argument("--projects", type=int, default=12)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--concurrency", type=int, default=24, help="requests in flight in total")
+    parser.add_argument("--double-clicks", type=float, default=0.02, help="share of voters who submit twice")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+
+    name = f"pbvote_bench_{os.getpid()}"
+    db_url = create_database(args.pg_url, name)
+    print(f"database {name}: preparing {args.voters} voters ...", flush=True)
+    t0 = time.time()
+    budget_id, project_ids, sessions = prepare(db_url, args.voters, args.projects)
+    print(f"  prepared in {time.time() - t0:.1f}s", flush=True)
+
+    port = free_port()
+    gunicorn = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
+         "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--backlog", "2048", "pbvote:create_app()"],
+        cwd=ROOT, env=server_env(db_url), start_new_session=True,
+    )
+    try:
+        wait_for_server(port)
+        rng = random.Random(1)
+        jobs = [(i, cookie, csrf, rng.random() < args.double_clicks) for i, (cookie, csrf) in enumerate(sessions)]
+        chunks = [jobs[i :: args.processes] for i in range(args.processes)]
+        per_process = max(1, args.concurrency // args.processes)
+        out: mp.Queue = mp.Queue()
+        procs = [mp.Process(target=load_worker, args=(port, budget_id, project_ids, chunk, per_process, out)) for chunk in chunks]
+        print(f"casting: {args.workers} gunicorn workers x {args.threads} threads, {args.concurrency} in flight ...", flush=True)
+        for proc in procs:
+            proc.start()
+        results = []
+        for _ in procs:
+            results.extend(out.get())
+        for proc in procs:
+            proc.join()
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+
+    first = [r for r in results if not r[3]]
+    starts = [r[0] for r in results]
+    ends = [r[0] + r[1] for r in results]
+    wall = max(ends) - min(starts)
+    # Sustained rate: the middle 80% of the run (no warm-up or tail-off).
+    lo, hi = min(starts) + 0.1 * wall, min(starts) + 0.9 * wall
+    steady = [r for r in first if lo <= r[0] + r[1] <= hi and 200 <= r[2] < 300]
+    latencies = [r[1] * 1000 for r in results]
+    statuses: dict[int, int] = {}
+    for r in results:
+        statuses[r[2]] = statuses.get(r[2], 0) + 1
+    ok_first = sum(1 for r in first if 200 <= r[2] < 300)
+    repeats = [r for r in results if r[3]]
+    print()
+    print(f"requests: {len(results)} ({len(repeats)} double-click repeats) in {wall:.1f}s; statuses {dict(sorted(statuses.items()))}")
+    print(f"ballots/s overall: {ok_first / wall:.0f}; sustained (middle 80%): {len(steady) / (hi - lo):.0f}")
+    print(f"latency ms: p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  "
+          f"p99 {percentile(latencies, 99):.1f}  mean {statistics.mean(latencies):.1f}  max {max(latencies):.1f}")
+    print(f"5xx: {sum(n for s, n in statuses.items() if s >= 500)}")
+    check = check_database(db_url, budget_id)
+    print(f"database: {check}")
+    verdict = (
+        check["ballots"] == ok_first
+        and check["participations"] == ok_first
+        and check["voters_with_two_participations"] == 0
+        and check["live_ballots_beyond_one_per_voter"] == 0
+    )
+    print(f"ballots stored == successful first submissions ({ok_first}) and no duplicates: {'YES' if verdict else 'NO'}")
+    if not args.keep:
+        drop_database(args.pg_url, name)
+    sys.exit(0 if verdict else 1)
+
+
+if __name__ == "__main__":
+    main()

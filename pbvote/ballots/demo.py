@@ -1,0 +1,89 @@
+"""Votes for the demo city: a few hundred ballots already cast, and access codes to try voting.
+
+Deterministic: the demo's codes come from a seeded generator (never do this outside the demo —
+real codes come from :func:`pbvote.ballots.services.generate_access_codes`, which uses the
+operating system's CSPRNG), and the ballots are cast through the same service as real ones.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Callable
+
+import sqlalchemy as sa
+
+from pbvote.ballots import services
+from pbvote.ballots.models import AccessCode, AccessCodeBatch
+from pbvote.ballots.services import Choice, Voter
+from pbvote.cycles.models import BallotType, Cycle, PhaseKind
+from pbvote.extensions import db
+
+#: Demo access codes for Riverside (its budget and the city-wide one): voters, then spares to print.
+DEMO_VOTERS = 300
+DEMO_SPARE_CODES = 5
+DEMO_DISTRICT = "riverside"
+
+
+def demo_codes() -> list[str]:
+    """The demo's access codes, the same every time."""
+    rng = random.Random("pbvote-demo-access-codes")
+    return [
+        "".join(rng.choice(services.CODE_ALPHABET) for _ in range(services.ACCESS_CODE_LENGTH))
+        for _ in range(DEMO_VOTERS + DEMO_SPARE_CODES)
+    ]
+
+
+def _pick(rng: random.Random, budget, proposals) -> list[Choice]:
+    """A plausible ballot: popular projects more often, within the budget's rule."""
+    weighted = sorted(proposals, key=lambda p: (p.support_count * rng.random()), reverse=True)
+    if budget.ballot_type == BallotType.KNAPSACK:
+        spent, picked = 0, []
+        for p in weighted:
+            if spent + p.ballot_amount <= budget.total_amount and rng.random() < 0.7:
+                picked.append(Choice(p.id))
+                spent += p.ballot_amount
+        return picked or [Choice(min(proposals, key=lambda p: p.ballot_amount).id)]
+    count = rng.randint(max(budget.min_choices, 1), min(budget.max_choices or len(proposals), len(proposals)))
+    return [Choice(p.id) for p in weighted[:count]]
+
+
+def add_demo_ballots(cycle: Cycle, now: datetime) -> int:
+    """Cast the demo's ballots in ``cycle`` (flushes; the demo loader commits).  Returns the count."""
+    district_budget = next(b for b in cycle.budgets if b.district is not None and b.district.slug == DEMO_DISTRICT)
+    citywide = next(b for b in cycle.budgets if b.district_id is None)
+    batch = AccessCodeBatch(
+        cycle_id=cycle.id, district_id=district_budget.district_id, label="Demo letters", size=DEMO_VOTERS + DEMO_SPARE_CODES
+    )
+    db.session.add(batch)
+    db.session.flush()
+    codes = demo_codes()
+    rows = []
+    for code in codes:
+        digest = services.hash_access_code(code)
+        rows.append({"batch_id": batch.id, "lookup": digest[: services.LOOKUP_LENGTH], "code_hash": digest})
+    db.session.execute(sa.insert(AccessCode), rows)
+    by_hash = {c.code_hash: c for c in db.session.scalars(sa.select(AccessCode).where(AccessCode.batch_id == batch.id))}
+
+    rng = random.Random(2027)
+    opened = cycle.phase(PhaseKind.VOTING).starts_at
+    span = (now - opened).total_seconds()
+    proposals = {b.id: services.ballot_proposals(b) for b in (district_budget, citywide)}
+    moments = sorted(opened + timedelta(seconds=rng.uniform(0, span - 60)) for _ in range(DEMO_VOTERS))
+    cast = 0
+    for index, (code, moment) in enumerate(zip(codes[:DEMO_VOTERS], moments)):
+        voter = Voter(code=by_hash[services.hash_access_code(code)])
+        budgets = [district_budget] + ([citywide] if index % 3 else [])
+        for budget in budgets:
+            token = f"demo-ballot-{index:05d}-{budget.id:04d}-pbvote"
+            services.cast_ballot(voter, budget, _pick(rng, budget, proposals[budget.id]), token, now=moment,
+                                 proposals=proposals[budget.id])
+            cast += 1
+    return cast
+
+
+def print_demo_codes(echo: Callable[[str], None]) -> None:
+    """Print a few unused demo access codes (to vote without an account)."""
+    echo("")
+    echo("Demo access codes (vote without an account at /vote/code; Riverside and City-wide):")
+    for code in demo_codes()[DEMO_VOTERS:]:
+        echo(f"  {services.format_code(code)}")

@@ -1,0 +1,175 @@
+"""Ballot, access-code and verification forms.
+
+A ballot form is built per budget (its projects are its fields).  The form only checks types
+(whole numbers, known field names); the rules of the vote are checked by
+:func:`pbvote.ballots.services.check_choices`, the one place where they live.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from pbvote.auth.forms import coerce_optional_int
+from pbvote.ballots.services import MAX_BATCH_SIZE, Choice
+from pbvote.cycles.models import BallotType, Budget
+from pbvote.proposals.models import Proposal
+
+PROJECT_FIELD_RE = re.compile(r"^(points|rank)_(.+)$")
+
+try:  # WTForms >= 3.3 deprecates (value, label) tuples in favour of SelectChoice
+    from wtforms.fields.choices import SelectChoice as _SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    _SelectChoice = None
+
+
+def option(value, label):
+    """A choice of a select, radio or checkbox field, in the form the installed WTForms wants."""
+    return _SelectChoice(value, label) if _SelectChoice is not None else (value, label)
+
+
+#: Ballot types where a project is ticked (no points, no rank).
+TICK_TYPES = (BallotType.APPROVAL, BallotType.KNAPSACK, BallotType.CHOOSE_ONE)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class BallotFormBase(FlaskForm):
+    #: The idempotency token of this attempt to cast (set on the review page).
+    token = HiddenField()
+
+    budget: Budget
+    proposals: list[Proposal]
+
+    def project_field(self, proposal: Proposal):
+        kind = self.budget.ballot_type
+        if kind == BallotType.CUMULATIVE:
+            return self[f"points_{proposal.id}"]
+        if kind == BallotType.RANKING:
+            return self[f"rank_{proposal.id}"]
+        return None
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # A field for a project that is not on this ballot (a tampered form) is an error, not noise.
+        known = set(self._fields)
+        for name in request.form.keys() if has_request_context() else ():
+            if PROJECT_FIELD_RE.match(name) and name not in known:
+                self.form_errors.append(str(_l("A marked project is not on this ballot. Reload the page and try again.")))
+                return False
+        return valid
+
+    def to_choices(self) -> list[Choice]:
+        kind = self.budget.ballot_type
+        if kind in TICK_TYPES:
+            return [Choice(pid) for pid in (self.projects.data or [])]
+        if kind == BallotType.CUMULATIVE:
+            return [
+                Choice(p.id, points=self[f"points_{p.id}"].data)
+                for p in self.proposals
+                if self[f"points_{p.id}"].data not in (None, 0)
+            ]
+        return [
+            Choice(p.id, rank=self[f"rank_{p.id}"].data) for p in self.proposals if self[f"rank_{p.id}"].data is not None
+        ]
+
+    def load_choices(self, choices) -> None:
+        """Fill the form from stored choices (to change a ballot)."""
+        kind = self.budget.ballot_type
+        if kind in TICK_TYPES:
+            self.projects.data = [c.proposal_id for c in choices]
+        elif kind == BallotType.CUMULATIVE:
+            for c in choices:
+                if f"points_{c.proposal_id}" in self:
+                    self[f"points_{c.proposal_id}"].data = c.points
+        else:
+            for c in choices:
+                if f"rank_{c.proposal_id}" in self:
+                    self[f"rank_{c.proposal_id}"].data = c.rank
+
+
+def _coerce_id(value):
+    return int(value)
+
+
+def ballot_form(budget: Budget, proposals: list[Proposal], **kwargs) -> BallotFormBase:
+    """The ballot form of ``budget`` with one field (or option) per project."""
+    attrs = {}
+    choices = [option(p.id, p.title) for p in proposals]
+    kind = budget.ballot_type
+    if kind in TICK_TYPES:
+        # A list even for choose-one (shown as radio buttons), so that a tampered form sending two
+        # projects is refused rather than cut to one.  validate_choice=False: the service says in
+        # plain words what is wrong with a project id.
+        attrs["projects"] = MultiCheckboxField(_l("Projects"), coerce=_coerce_id, choices=choices, validate_choice=False)
+    elif kind == BallotType.CUMULATIVE:
+        for p in proposals:
+            attrs[f"points_{p.id}"] = IntegerField(
+                _l("Points for “%(title)s”", title=p.title),
+                validators=[Optional(), NumberRange(min=0, message=_l("Use a whole number of 0 or more."))],
+            )
+    else:
+        limit = budget.max_choices or len(proposals)
+        ranks = [option("", _l("Not ranked"))] + [option(str(i), str(i)) for i in range(1, limit + 1)]
+        for p in proposals:
+            attrs[f"rank_{p.id}"] = SelectField(
+                _l("Rank of “%(title)s”", title=p.title), choices=ranks, coerce=coerce_optional_int, validate_choice=False
+            )
+    form_class = type("BallotForm", (BallotFormBase,), attrs)
+    form = form_class(**kwargs)
+    form.budget = budget
+    form.proposals = proposals
+    return form
+
+
+class AccessCodeForm(FlaskForm):
+    code = StringField(
+        _l("Access code"),
+        validators=[DataRequired(), Length(max=40)],
+        description=_l("The code on your letter or voting card, for example K7QM-3HXP-9RTA."),
+    )
+
+
+class TrackingCheckForm(FlaskForm):
+    code = StringField(
+        _l("Tracking code"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("The tracking code on your receipt."),
+    )
+
+
+class GenerateCodesForm(FlaskForm):
+    target = SelectField(_l("Codes for"), validators=[DataRequired()])
+    count = IntegerField(
+        _l("Number of codes"),
+        validators=[DataRequired(), NumberRange(min=1, max=MAX_BATCH_SIZE)],
+        default=100,
+    )
+    label = StringField(_l("Label"), validators=[Optional(), Length(max=120)], description=_l("For example: letters to Mill Street, March."))
+    output = RadioField(
+        _l("Get the codes as"),
+        choices=[
+            option("sheet", _l("A printable sheet (one code per cut-out slip)")),
+            option("csv", _l("A CSV file (for a mail merge)")),
+        ],
+        default="sheet",
+        description=_l("The codes are shown only this once: pbvote keeps only a fingerprint of each code."),
+    )
+
+
+class VoidCodeForm(FlaskForm):
+    code = StringField(_l("Access code"), validators=[DataRequired(), Length(max=40)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+
+
+class VerifyResidentForm(FlaskForm):
+    district = SelectField(_l("Confirmed district"), coerce=coerce_optional_int, validators=[Optional()])
+

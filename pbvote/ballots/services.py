@@ -1,0 +1,771 @@
+"""Voting use cases: eligibility, ballot rules, casting exactly once, receipts, access codes.
+
+Like every service module: takes models and plain values, enforces the rules, raises
+:mod:`pbvote.errors`, writes the audit log and flushes; the caller commits once.
+
+Exactly once, in three layers (see also :mod:`pbvote.ballots.models`):
+
+1. the cast locks the voter's row (``SELECT ... FOR UPDATE`` on the account or the access code on
+   PostgreSQL; on SQLite every write transaction begins ``IMMEDIATE``, which serialises writers);
+2. under that lock it looks for the form's submission (a retry gets the original receipt), then for
+   the voter's participation and live ballot (superseded if the cycle allows changing one's vote,
+   otherwise a :class:`Conflict`);
+3. the database refuses a second participation per voter and budget and a second live ballot per
+   participation (unique constraints), whatever the code above gets wrong.
+
+Access codes are written by hand here (no library does "short, readable, single-use, stored as a
+keyed hash"): ``secrets`` for randomness, HMAC-SHA256 with the app's secret key for storage.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import re
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy.orm import attributes, selectinload
+
+from pbvote import audit
+from pbvote.auth.models import User
+from pbvote.ballots.models import (
+    AccessCode,
+    AccessCodeBatch,
+    Ballot,
+    BallotChannel,
+    BallotChoice,
+    Participation,
+)
+from pbvote.cycles.models import BallotType, Budget, Cycle, District, DistrictEligibility, PhaseKind
+from pbvote.errors import Conflict, InvalidBallot, InvalidInput, NotAllowed, PhaseClosed
+from pbvote.extensions import db
+from pbvote.proposals.models import Proposal, ProposalStatus
+from pbvote.proposals.services import ballot_proposals  # re-exported: one rule for what is on the ballot
+from pbvote.timeutil import utcnow
+
+# -- codes: access codes and tracking codes ---------------------------------------------------
+
+#: Unambiguous when read aloud or handwritten: no 0/O, 1/I/L, no U (looks like V).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: 12 symbols of 30: 58.9 bits of entropy (the issue asks for at least 40).
+ACCESS_CODE_LENGTH = 12
+#: 27 symbols of 30: 132.5 bits (a receipt's tracking code needs at least 128).
+TRACKING_CODE_LENGTH = 27
+GROUP = 4
+LOOKUP_LENGTH = 12
+MAX_BATCH_SIZE = 5000
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+
+
+def _key(purpose: str) -> bytes:
+    return f"pbvote-{purpose}:{current_app.config['SECRET_KEY']}".encode()
+
+
+def _keyed_hash(purpose: str, message: str) -> str:
+    return hmac.new(_key(purpose), message.encode(), hashlib.sha256).hexdigest()
+
+
+def random_code(length: int = ACCESS_CODE_LENGTH) -> str:
+    """``length`` symbols of :data:`CODE_ALPHABET` from the operating system's CSPRNG."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def format_code(code: str, group: int = GROUP) -> str:
+    """``K7QM3HXP9RTA`` → ``K7QM-3HXP-9RTA`` (groups of four, easy to read aloud)."""
+    return "-".join(code[i : i + group] for i in range(0, len(code), group))
+
+
+def normalize_code(text: str | None) -> str:
+    """What a person typed → the bare code: upper case, without spaces and dashes."""
+    return re.sub(r"[\s\-–.]", "", (text or "")).upper()
+
+
+def hash_access_code(code: str) -> str:
+    return _keyed_hash("access-code", normalize_code(code))
+
+
+def tracking_hash(code: str) -> str:
+    """The public fingerprint of a tracking code (SHA-256; anyone can compute it from their code)."""
+    return hashlib.sha256(normalize_code(code).encode()).hexdigest()
+
+
+def _code_from_digest(digest: bytes, length: int) -> str:
+    number = int.from_bytes(digest, "big")
+    symbols = []
+    for _ in range(length):
+        number, index = divmod(number, len(CODE_ALPHABET))
+        symbols.append(CODE_ALPHABET[index])
+    return "".join(symbols)
+
+
+# -- voters -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voter:
+    """Who is casting: a signed-in account, or an access code used on its own."""
+
+    user: User | None = None
+    code: AccessCode | None = None
+
+    @property
+    def key(self) -> str:
+        return f"u{self.user.id}" if self.user is not None else f"c{self.code.id}"
+
+    @property
+    def is_code(self) -> bool:
+        return self.user is None
+
+
+def _voter_filter(voter: Voter):
+    if voter.user is not None:
+        return Participation.user_id == voter.user.id
+    return Participation.access_code_id == voter.code.id
+
+
+def shuffled_for(proposals: list[Proposal], seed: str, budget: Budget) -> list[Proposal]:
+    """The projects in an order that differs between voters but stays the same for one voter."""
+    number = int(_keyed_hash("order", f"{seed}:{budget.id}")[:16], 16)
+    ordered = sorted(proposals, key=lambda p: p.id)
+    random.Random(number).shuffle(ordered)
+    return ordered
+
+
+# -- ballot content and rules -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One project marked on a ballot: ticked, or given ``points``, or ranked ``rank``."""
+
+    proposal_id: int
+    points: int | None = None
+    rank: int | None = None
+
+
+def spent_amount(proposals: Iterable[Proposal], choices: Iterable[Choice]) -> int:
+    costs = {p.id: p.ballot_amount for p in proposals}
+    return sum(costs.get(choice.proposal_id, 0) for choice in choices)
+
+
+def check_choices(budget: Budget, proposals: list[Proposal], choices: Iterable[Choice]) -> list[Choice]:
+    """Check ``choices`` against the frozen rule of ``budget``; return them normalised (by project).
+
+    Raises :class:`InvalidBallot` with a message in plain words (``field="projects"``).
+    """
+    by_id = {p.id: p for p in proposals}
+    choices = list(choices)
+    ids = [choice.proposal_id for choice in choices]
+    if len(set(ids)) != len(ids):
+        raise InvalidBallot(_("The same project is marked more than once."), field="projects")
+    if any(not isinstance(pid, int) or pid not in by_id for pid in ids):
+        raise InvalidBallot(_("A marked project is not on this ballot. Reload the page and try again."), field="projects")
+    kind = budget.ballot_type
+    if kind == BallotType.CUMULATIVE:
+        if any(c.points is None or c.points < 0 for c in choices):
+            raise InvalidBallot(_("Points must be whole numbers of zero or more."), field="projects")
+        choices = [c for c in choices if c.points > 0]
+        cap = budget.points_per_project
+        if cap is not None and any(c.points > cap for c in choices):
+            raise InvalidBallot(_("You can give at most %(n)d points to one project.", n=cap), field="projects")
+        total = sum(c.points for c in choices)
+        if budget.points_total is not None and total > budget.points_total:
+            raise InvalidBallot(
+                _("You gave %(given)d points but have only %(total)d.", given=total, total=budget.points_total),
+                field="projects",
+            )
+        choices = [Choice(c.proposal_id, points=c.points) for c in choices]
+    elif kind == BallotType.RANKING:
+        choices = [c for c in choices if c.rank is not None]
+        ranks = sorted(c.rank for c in choices)
+        limit = budget.max_choices or len(proposals)
+        if any(rank < 1 for rank in ranks):
+            raise InvalidBallot(_("Ranks start at 1."), field="projects")
+        if len(set(ranks)) != len(ranks):
+            raise InvalidBallot(_("Give each rank to one project only."), field="projects")
+        if ranks != list(range(1, len(ranks) + 1)):
+            raise InvalidBallot(_("Use the ranks 1, 2, 3 … without gaps."), field="projects")
+        if len(ranks) > limit:
+            raise InvalidBallot(_("You can rank at most %(n)d projects.", n=limit), field="projects")
+        choices = [Choice(c.proposal_id, rank=c.rank) for c in choices]
+    else:
+        if any(c.points is not None or c.rank is not None for c in choices):
+            raise InvalidBallot(_("This ballot only takes ticks."), field="projects")
+    count = len(choices)
+    if kind == BallotType.CHOOSE_ONE and count != 1:
+        raise InvalidBallot(_("Choose exactly one project."), field="projects")
+    minimum = budget.min_choices or 0
+    if count < minimum:
+        raise InvalidBallot(
+            ngettext("Choose at least %(num)d project.", "Choose at least %(num)d projects.", minimum), field="projects"
+        )
+    if kind in (BallotType.APPROVAL, BallotType.KNAPSACK) and budget.max_choices is not None and count > budget.max_choices:
+        raise InvalidBallot(
+            ngettext("Choose at most %(num)d project.", "Choose at most %(num)d projects.", budget.max_choices),
+            field="projects",
+        )
+    if kind == BallotType.KNAPSACK:
+        spent = spent_amount(proposals, choices)
+        if spent > budget.total_amount:
+            raise InvalidBallot(_("Your choices cost more than the budget. Remove a project."), field="projects")
+        if spent * 100 < budget.total_amount * budget.min_spend_percent:
+            raise InvalidBallot(
+                _("Choose projects worth at least %(p)d%% of the budget.", p=budget.min_spend_percent), field="projects"
+            )
+    return sorted(choices, key=lambda c: c.proposal_id)
+
+
+# -- eligibility ------------------------------------------------------------------------------
+
+
+def check_voting_open(cycle: Cycle, now: datetime) -> None:
+    if not cycle.is_published or not cycle.is_in(PhaseKind.VOTING, now):
+        phase = cycle.phase(PhaseKind.VOTING)
+        if phase is not None and now >= phase.ends_at:
+            raise PhaseClosed(_("Voting has closed. Ballots cast after the closing time cannot be counted."))
+        raise PhaseClosed(_("Voting is not open."))
+
+
+def check_eligible(voter: Voter, budget: Budget, now: datetime | None = None) -> None:
+    """Raise unless ``voter`` may cast a ballot in ``budget`` at ``now`` (server time)."""
+    now = now or utcnow()
+    cycle = budget.cycle
+    check_voting_open(cycle, now)
+    if voter.is_code:
+        code = voter.code
+        batch = code.batch
+        if not cycle.access_codes_enabled:
+            raise NotAllowed(_("This cycle does not accept access codes."))
+        if code.is_void:
+            raise NotAllowed(_("This access code has been cancelled."))
+        if code.redeemed_at is not None:
+            raise NotAllowed(_("This access code was added to an account. Sign in to vote."))
+        if batch.cycle_id != cycle.id:
+            raise NotAllowed(_("This access code is for another budget cycle."))
+        if batch.budget_id is not None:
+            allowed = batch.budget_id == budget.id
+        else:
+            allowed = budget.district_id is None or budget.district_id == batch.district_id
+        if not allowed:
+            raise NotAllowed(_("Your access code is not valid for this budget."))
+        return
+    user = voter.user
+    if not user.is_active:
+        raise NotAllowed()
+    if cycle.verified_only and not user.is_verified:
+        raise NotAllowed(_("Only residents whose address has been confirmed can vote. Enter the access code from your letter, or ask the council to confirm your address."))
+    if cycle.minimum_age and user.birth_year and now.year - user.birth_year < cycle.minimum_age:
+        raise NotAllowed(_("You must be at least %(age)d years old to vote.", age=cycle.minimum_age))
+    if budget.district_id is None or cycle.district_eligibility == DistrictEligibility.ALL_BUDGETS:
+        return
+    if cycle.district_eligibility == DistrictEligibility.HOME_DISTRICT:
+        if user.home_district_id != budget.district_id:
+            raise NotAllowed(_("You can vote in the budget of your home district only."))
+        return
+    # ANY_ONE_DISTRICT: the first district budget voted in is the one.
+    other = db.session.scalar(
+        sa.select(Participation.id)
+        .join(Budget, Budget.id == Participation.budget_id)
+        .where(
+            Participation.user_id == user.id,
+            Budget.cycle_id == cycle.id,
+            Budget.district_id.is_not(None),
+            Budget.id != budget.id,
+        )
+        .limit(1)
+    )
+    if other is not None:
+        raise NotAllowed(_("You have already voted in another district's budget; you can vote in one district only."))
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    budget: Budget
+    refusal: str | None  # why the voter cannot vote here, or None
+    voted: bool
+
+
+def voting_overview(cycle: Cycle, voter: Voter | None, now: datetime | None = None) -> list[BudgetStatus]:
+    """For the voting page: each budget, whether ``voter`` may vote in it and whether they did."""
+    now = now or utcnow()
+    voted: set[int] = set()
+    if voter is not None:
+        voted = set(
+            db.session.scalars(
+                sa.select(Participation.budget_id).where(
+                    _voter_filter(voter), Participation.budget_id.in_([b.id for b in cycle.budgets])
+                )
+            )
+        )
+    out = []
+    for budget in cycle.budgets:
+        refusal = None
+        if voter is None:
+            refusal = _("Sign in or enter your access code to vote.")
+        else:
+            try:
+                check_eligible(voter, budget, now)
+            except (NotAllowed, PhaseClosed) as error:
+                refusal = error.message
+        out.append(BudgetStatus(budget, refusal, budget.id in voted))
+    return out
+
+
+# -- casting ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CastResult:
+    ballot: Ballot
+    tracking_code: str
+    #: True when this was a retry of a submission that had already been stored.
+    replayed: bool = False
+    superseded: Ballot | None = None
+
+
+def new_submission_token() -> str:
+    """The idempotency token put in a ballot's review form (one per attempt to cast)."""
+    return secrets.token_urlsafe(24)
+
+
+def _submission_hash(voter: Voter, budget: Budget, token: str) -> str:
+    return _keyed_hash("submission", f"{voter.key}:{budget.id}:{token}")
+
+
+def tracking_code_for(voter: Voter, budget: Budget, token: str) -> str:
+    """The receipt's tracking code: derived from the submission, so a retry shows the same one."""
+    digest = hmac.new(_key("tracking"), f"{voter.key}:{budget.id}:{token}".encode(), hashlib.sha256).digest()
+    return _code_from_digest(digest, TRACKING_CODE_LENGTH)
+
+
+def _lock_voter(voter: Voter) -> None:
+    """Take the voter's row lock (PostgreSQL); on SQLite the IMMEDIATE transaction already serialises."""
+    if voter.user is not None:
+        db.session.execute(sa.select(User.id).where(User.id == voter.user.id).with_for_update())
+    else:
+        db.session.execute(
+            sa.select(AccessCode)
+            .where(AccessCode.id == voter.code.id)
+            .with_for_update(of=AccessCode)
+            .execution_options(populate_existing=True)
+        )
+
+
+def cast_ballot(
+    voter: Voter,
+    budget: Budget,
+    choices: Iterable[Choice],
+    token: str,
+    *,
+    now: datetime | None = None,
+    proposals: list[Proposal] | None = None,
+) -> CastResult:
+    """Cast ``voter``'s ballot in ``budget`` — exactly once per voter, whatever arrives twice.
+
+    ``token`` comes from the review form: the same token again (double click, retried request)
+    returns the original receipt.  A different one supersedes the voter's live ballot when the
+    cycle allows changing one's vote, else raises :class:`Conflict`.  ``proposals``: the result of
+    :func:`ballot_proposals` for ``budget`` if the caller already has it.
+    """
+    if not isinstance(token, str) or not TOKEN_RE.match(token):
+        raise InvalidInput(_("The form is incomplete. Reload the page and try again."))
+    now = now or utcnow()
+    _lock_voter(voter)
+    check_eligible(voter, budget, now)
+    if proposals is None:
+        proposals = ballot_proposals(budget)
+    choices = check_choices(budget, proposals, choices)
+    cycle = budget.cycle
+
+    submission = _submission_hash(voter, budget, token)
+    code = tracking_code_for(voter, budget, token)
+    participation = db.session.scalar(
+        sa.select(Participation).where(Participation.budget_id == budget.id, _voter_filter(voter))
+    )
+    if participation is not None:
+        # Only a voter who took part can be retrying a submission (the hash includes the voter).
+        existing = db.session.scalar(sa.select(Ballot).where(Ballot.submission_hash == submission))
+        if existing is not None:
+            return CastResult(existing, code, replayed=True)
+
+    previous = None
+    if participation is None:
+        participation = Participation(
+            budget_id=budget.id,
+            user_id=voter.user.id if voter.user is not None else None,
+            access_code_id=voter.code.id if voter.code is not None else None,
+            channel=BallotChannel.ONLINE,
+            created_at=now,
+        )
+        db.session.add(participation)
+    else:
+        if cycle.allow_vote_change:
+            previous = db.session.scalar(
+                sa.select(Ballot).where(
+                    Ballot.participation_id == participation.id,
+                    Ballot.superseded_at.is_(None),
+                    Ballot.voided_at.is_(None),
+                )
+            )
+        if previous is None:
+            raise Conflict(_("You have already voted in this budget."))
+        previous.superseded_at = now
+
+    ballot = Ballot(
+        budget_id=budget.id,
+        channel=BallotChannel.ONLINE,
+        cast_at=now,
+        tracking_hash=tracking_hash(code),
+        submission_hash=submission,
+        supersedes_id=previous.id if previous is not None else None,
+        choices=[BallotChoice(proposal_id=c.proposal_id, points=c.points, rank=c.rank) for c in choices],
+    )
+    try:
+        db.session.flush()  # the participation, and the previous ballot marked superseded
+        # Keep the voter link only if re-voting may need it.
+        ballot.participation_id = participation.id if cycle.allow_vote_change else None
+        db.session.add(ballot)
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # The database's unique constraints caught a second ballot (should the lock ever fail).
+        raise Conflict(_("You have already voted in this budget.")) from None
+
+    if budget.frozen_at is None:
+        db.session.execute(
+            sa.update(Budget).where(Budget.id == budget.id, Budget.frozen_at.is_(None)).values(frozen_at=now)
+        )
+        attributes.set_committed_value(budget, "frozen_at", now)
+
+    # The audit entry names the budget, never the ballot: it must not re-link voter and contents.
+    via = "account" if voter.user is not None else "access_code"
+    if previous is not None:
+        audit.record("ballot.superseded", actor=voter.user, subject=budget, via=via)
+    audit.record("ballot.cast", actor=voter.user, subject=budget, via=via, channel=BallotChannel.ONLINE.value)
+    return CastResult(ballot, code, superseded=previous)
+
+
+def live_ballot(voter: Voter, budget: Budget) -> Ballot | None:
+    """``voter``'s live ballot in ``budget`` while the link is kept (to show and change it)."""
+    return db.session.scalar(
+        sa.select(Ballot)
+        .join(Participation, Participation.id == Ballot.participation_id)
+        .where(
+            Participation.budget_id == budget.id,
+            _voter_filter(voter),
+            Ballot.superseded_at.is_(None),
+            Ballot.voided_at.is_(None),
+        )
+    )
+
+
+def void_ballot(actor: User, ballot: Ballot, reason: str) -> Ballot:
+    """Mark ``ballot`` void (never counted) with who and why.  The contents stay as they were."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the ballot is void."), field="reason")
+    if ballot.voided_at is not None:
+        raise Conflict(_("This ballot is already void."))
+    with db.session.no_autoflush:  # the three together: a void always has its reason
+        ballot.voided_at, ballot.voided_by_id, ballot.void_reason = utcnow(), actor.id, reason[:200]
+    audit.record("ballot.voided", actor=actor, subject=ballot, reason=ballot.void_reason)
+    db.session.flush()
+    return ballot
+
+
+def countable_ballots(budget: Budget) -> Iterator[Ballot]:
+    """The ballots of ``budget`` the tally counts: every channel, neither superseded nor voided.
+
+    The single source of ballots for the tally, online and paper alike.  Choices come preloaded.
+    """
+    statement = (
+        sa.select(Ballot)
+        .where(Ballot.budget_id == budget.id, Ballot.superseded_at.is_(None), Ballot.voided_at.is_(None))
+        .order_by(Ballot.id)
+        .options(selectinload(Ballot.choices))
+    )
+    yield from db.session.scalars(statement)
+
+
+def seal_voter_links(cycle: Cycle, now: datetime | None = None) -> int:
+    """After voting has closed, forget which participation each ballot belongs to.
+
+    What stays: that a person took part in a budget (one person, one ballot) and the anonymous
+    ballots.  Returns the number of ballots unlinked.
+    """
+    now = now or utcnow()
+    phase = cycle.phase(PhaseKind.VOTING)
+    if phase is None or now < phase.ends_at:
+        raise PhaseClosed(_("Voter links are kept until voting has closed."))
+    result = db.session.execute(
+        sa.update(Ballot)
+        .where(Ballot.budget_id.in_([b.id for b in cycle.budgets]), Ballot.participation_id.is_not(None))
+        .values(participation_id=None)
+    )
+    audit.record("ballots.sealed", subject=cycle, ballots=result.rowcount)
+    db.session.flush()
+    return result.rowcount
+
+
+# -- receipts and the public list --------------------------------------------------------------
+
+
+def ballot_by_tracking_code(code: str) -> Ballot | None:
+    return db.session.scalar(sa.select(Ballot).where(Ballot.tracking_hash == tracking_hash(code)))
+
+
+def results_published(cycle: Cycle, now: datetime | None = None) -> bool:
+    phase = cycle.phase(PhaseKind.RESULTS)
+    return phase is not None and phase.starts_at <= (now or utcnow())
+
+
+def published_tracking_hashes(cycle: Cycle, now: datetime | None = None) -> dict[Budget, list[str]]:
+    """Per budget, the sorted tracking hashes of the counted ballots (only once results are out)."""
+    if not results_published(cycle, now):
+        raise PhaseClosed(_("The list of counted ballots is published with the results."))
+    rows = db.session.execute(
+        sa.select(Ballot.budget_id, Ballot.tracking_hash)
+        .where(
+            Ballot.budget_id.in_([b.id for b in cycle.budgets]),
+            Ballot.superseded_at.is_(None),
+            Ballot.voided_at.is_(None),
+            Ballot.tracking_hash.is_not(None),
+        )
+        .order_by(Ballot.tracking_hash)
+    ).all()
+    out: dict[Budget, list[str]] = {budget: [] for budget in cycle.budgets}
+    by_id = {b.id: b for b in cycle.budgets}
+    for budget_id, digest in rows:
+        out[by_id[budget_id]].append(digest)
+    return out
+
+
+def ballot_state(ballot: Ballot) -> str:
+    """``counted``, ``superseded`` or ``void``."""
+    if ballot.voided_at is not None:
+        return "void"
+    if ballot.superseded_at is not None:
+        return "superseded"
+    return "counted"
+
+
+def check_export_allowed(cycle: Cycle, now: datetime | None = None) -> None:
+    """Ballots are exported only after voting has closed (no running tallies during the vote)."""
+    phase = cycle.phase(PhaseKind.VOTING)
+    if phase is None or (now or utcnow()) < phase.ends_at:
+        raise PhaseClosed(_("Ballots can be exported once voting has closed."))
+
+
+def anonymised_ballot_rows(cycle: Cycle) -> Iterator[dict]:
+    """Every ballot of ``cycle`` without anything that points to a voter: no ids, no times of day.
+
+    Rows are ordered by tracking hash (random), so the order does not reveal the order of casting.
+    """
+    by_id = {b.id: b for b in cycle.budgets}
+    statement = (
+        sa.select(Ballot)
+        .where(Ballot.budget_id.in_(list(by_id)))
+        .order_by(Ballot.budget_id, Ballot.tracking_hash, Ballot.id)
+        .options(selectinload(Ballot.choices))
+    )
+    for ballot in db.session.scalars(statement):
+        yield {
+            "budget": by_id[ballot.budget_id].name,
+            "tracking_hash": ballot.tracking_hash or "",
+            "channel": ballot.channel.value,
+            "date": ballot.cast_at.date().isoformat(),
+            "state": ballot_state(ballot),
+            "choices": " ".join(
+                str(c.proposal_id) + (f":{c.points}" if c.points is not None else "") + (f"#{c.rank}" if c.rank is not None else "")
+                for c in ballot.choices
+            ),
+        }
+
+
+# -- access codes -----------------------------------------------------------------------------
+
+
+def generate_access_codes(
+    actor: User,
+    cycle: Cycle,
+    *,
+    count: int,
+    budget: Budget | None = None,
+    district: District | None = None,
+    label: str = "",
+) -> tuple[AccessCodeBatch, list[str]]:
+    """Create a batch of ``count`` single-use codes for ``budget`` or ``district``.
+
+    Returns the batch and the codes in clear — the only time they exist in clear: only their
+    keyed hashes are stored.
+    """
+    if not cycle.access_codes_enabled:
+        raise NotAllowed(_("Access codes are switched off for this cycle."))
+    if (budget is None) == (district is None):
+        raise InvalidInput(_("Choose a budget or a district."), field="target")
+    if budget is not None and budget.cycle_id != cycle.id:
+        raise InvalidInput(_("Choose a budget of this cycle."), field="target")
+    if district is not None and not any(b.district_id == district.id for b in cycle.budgets):
+        raise InvalidInput(_("This district has no budget in this cycle."), field="target")
+    if not 1 <= count <= MAX_BATCH_SIZE:
+        raise InvalidInput(_("Generate between 1 and %(n)d codes at a time.", n=MAX_BATCH_SIZE), field="count")
+    batch = AccessCodeBatch(
+        cycle_id=cycle.id,
+        budget_id=budget.id if budget is not None else None,
+        district_id=district.id if district is not None else None,
+        label=(label or "").strip()[:120],
+        size=count,
+        created_by_id=actor.id if actor is not None else None,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    codes: list[str] = []
+    seen: set[str] = set()
+    rows = []
+    while len(codes) < count:
+        code = random_code()
+        digest = hash_access_code(code)
+        if digest in seen:
+            continue
+        seen.add(digest)
+        codes.append(code)
+        rows.append({"batch_id": batch.id, "lookup": digest[:LOOKUP_LENGTH], "code_hash": digest})
+    db.session.execute(sa.insert(AccessCode), rows)
+    audit.record("access_codes.generated", actor=actor, subject=batch, count=count)
+    db.session.flush()
+    return batch, codes
+
+
+def find_access_code(text: str, *, lock: bool = False) -> AccessCode | None:
+    """The code matching what a person typed (any case, with or without dashes), or None."""
+    code = normalize_code(text)
+    if len(code) != ACCESS_CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return None
+    digest = hash_access_code(code)
+    statement = sa.select(AccessCode).where(AccessCode.lookup == digest[:LOOKUP_LENGTH])
+    if lock:
+        statement = statement.with_for_update(of=AccessCode)
+    for candidate in db.session.scalars(statement):
+        if hmac.compare_digest(candidate.code_hash, digest):
+            return candidate
+    return None
+
+
+def open_access_code(text: str) -> AccessCode:
+    """Check a code typed on the voting page (to vote without an account) and return it."""
+    code = find_access_code(text)
+    if code is None:
+        raise InvalidInput(_("We do not recognise this code. Check it and try again."), field="code")
+    if code.is_void:
+        raise InvalidInput(_("This access code has been cancelled."), field="code")
+    if code.redeemed_at is not None:
+        raise InvalidInput(_("This access code was added to an account. Sign in to vote."), field="code")
+    return code
+
+
+def redeem_access_code(user: User, text: str) -> AccessCode:
+    """Add a code to ``user``'s account: it confirms their district; the code is then used up."""
+    code = find_access_code(text, lock=True)
+    if code is None:
+        raise InvalidInput(_("We do not recognise this code. Check it and try again."), field="code")
+    if code.is_void:
+        raise InvalidInput(_("This access code has been cancelled."), field="code")
+    if code.redeemed_at is not None:
+        raise Conflict(_("This access code has already been used."), field="code")
+    used_alone = db.session.scalar(sa.select(Participation.id).where(Participation.access_code_id == code.id).limit(1))
+    if used_alone is not None:
+        raise Conflict(_("This access code has already been used to vote."), field="code")
+    batch = code.batch
+    district_id = batch.district_id if batch.budget_id is None else batch.budget.district_id
+    if district_id is not None:
+        user.home_district_id = district_id
+    user.verified_at = user.verified_at or utcnow()
+    code.redeemed_at = utcnow()
+    code.redeemed_by_id = user.id
+    audit.record("access_code.redeemed", actor=user, subject=user, district_id=district_id)
+    db.session.flush()
+    return code
+
+
+def void_access_code(actor: User, text: str, reason: str) -> AccessCode:
+    """Cancel one code (lost letter, handed out twice, ...).  Ballots already cast stay counted."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the code is cancelled."), field="reason")
+    code = find_access_code(text, lock=True)
+    if code is None:
+        raise InvalidInput(_("We do not recognise this code. Check it and try again."), field="code")
+    if code.voided_at is not None:
+        raise Conflict(_("This code is already cancelled."), field="code")
+    with db.session.no_autoflush:
+        code.voided_at, code.voided_by_id, code.void_reason = utcnow(), actor.id, reason[:200]
+    audit.record("access_code.voided", actor=actor, subject=code.batch, code_id=code.id, reason=code.void_reason)
+    db.session.flush()
+    return code
+
+
+def void_access_code_batch(actor: User, batch: AccessCodeBatch) -> None:
+    """Cancel every unused code of ``batch``."""
+    if batch.voided_at is not None:
+        raise Conflict(_("This batch is already cancelled."))
+    batch.voided_at = utcnow()
+    audit.record("access_code_batch.voided", actor=actor, subject=batch)
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch: AccessCodeBatch
+    used: int
+    redeemed: int
+    voided: int
+
+
+def batch_summaries(cycle: Cycle) -> list[BatchSummary]:
+    batches = db.session.scalars(
+        sa.select(AccessCodeBatch).where(AccessCodeBatch.cycle_id == cycle.id).order_by(AccessCodeBatch.id.desc())
+    ).all()
+    if not batches:
+        return []
+    ids = [b.id for b in batches]
+    used = dict(
+        db.session.execute(
+            sa.select(AccessCode.batch_id, sa.func.count(sa.distinct(Participation.access_code_id)))
+            .join(Participation, Participation.access_code_id == AccessCode.id)
+            .where(AccessCode.batch_id.in_(ids))
+            .group_by(AccessCode.batch_id)
+        ).all()
+    )
+    redeemed = dict(
+        db.session.execute(
+            sa.select(AccessCode.batch_id, sa.func.count())
+            .where(AccessCode.batch_id.in_(ids), AccessCode.redeemed_at.is_not(None))
+            .group_by(AccessCode.batch_id)
+        ).all()
+    )
+    voided = dict(
+        db.session.execute(
+            sa.select(AccessCode.batch_id, sa.func.count())
+            .where(AccessCode.batch_id.in_(ids), AccessCode.voided_at.is_not(None))
+            .group_by(AccessCode.batch_id)
+        ).all()
+    )
+    return [BatchSummary(b, used.get(b.id, 0), redeemed.get(b.id, 0), voided.get(b.id, 0)) for b in batches]
+
+
+# -- residents' verification -------------------------------------------------------------------
+
+
+def verify_resident(actor: User, user: User, district: District | None) -> User:
+    """Staff confirm that ``user`` lives in ``district`` (after checking a document, for example)."""
+    user.home_district_id = district.id if district is not None else None
+    user.verified_at = utcnow()
+    audit.record("user.verified", actor=actor, subject=user, district_id=user.home_district_id)
+    db.session.flush()
+    return user

@@ -1,0 +1,473 @@
+"""Voting pages: a cycle's voting page, access codes, ballot → review → cast → receipt, the public
+list of counted ballots, and the staff pages for access codes, verification and anonymised export.
+
+Ballot pages are ``public`` because a voter may hold only an access code (no account); who may
+vote is decided by :func:`pbvote.ballots.services.check_eligible` on every cast.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from pbvote.auth.forms import EmptyForm
+from pbvote.auth.models import Role, User
+from pbvote.auth.session import public, role_required
+from pbvote.auth.views import add_form_error
+from pbvote.ballots import services
+from pbvote.ballots.forms import (
+    AccessCodeForm,
+    GenerateCodesForm,
+    TrackingCheckForm,
+    VerifyResidentForm,
+    VoidCodeForm,
+    ballot_form,
+    option,
+)
+from pbvote.ballots.models import AccessCode, AccessCodeBatch
+from pbvote.ballots.services import Voter
+from pbvote.cycles.models import BallotType, Budget, Cycle, District
+from pbvote.cycles.services import get_public_cycle
+from pbvote.errors import DomainError, InvalidBallot
+from pbvote.extensions import db, limiter
+
+bp = Blueprint("ballots", __name__)
+
+#: Session keys: the access code a visitor votes with, their receipts, a seed for anonymous order.
+CODE_KEY = "voter_code_id"
+RECEIPTS_KEY = "receipts"
+SEED_KEY = "ballot_seed"
+RESIDENTS_PER_PAGE = 50
+
+
+def current_voter() -> Voter | None:
+    """The signed-in account, else the access code entered in this browser session, else None."""
+    if current_user.is_authenticated:
+        return Voter(user=current_user._get_current_object())
+    code_id = session.get(CODE_KEY)
+    if isinstance(code_id, int):
+        code = db.session.get(AccessCode, code_id)
+        if code is not None:
+            return Voter(code=code)
+    return None
+
+
+def _order_seed(voter: Voter | None) -> str:
+    if voter is not None:
+        return voter.key
+    if SEED_KEY not in session:
+        session[SEED_KEY] = secrets.token_hex(8)
+    return session[SEED_KEY]
+
+
+def _public_budget(budget_id: int) -> Budget:
+    """The budget with its cycle and phases in one query (the cast path counts its queries)."""
+    budget = db.session.scalar(
+        sa.select(Budget)
+        .where(Budget.id == budget_id)
+        .options(joinedload(Budget.cycle).joinedload(Cycle.phases))
+    )
+    if budget is None or not budget.cycle.is_published:
+        abort(404)
+    return budget
+
+
+def _cycle_for_staff(slug: str) -> Cycle:
+    return db.session.scalar(sa.select(Cycle).where(Cycle.slug == slug)) or abort(404)
+
+
+def _render_ballot(budget, form, voter, proposals, status=200, live=None):
+    return (
+        render_template(
+            "ballots/ballot.html",
+            budget=budget,
+            cycle=budget.cycle,
+            form=form,
+            voter=voter,
+            proposals=proposals,
+            live=live,
+            BallotType=BallotType,
+        ),
+        status,
+    )
+
+
+def _voter_or_redirect(budget: Budget):
+    voter = current_voter()
+    if voter is None:
+        flash(_("Sign in or enter your access code to vote."), "info")
+        return None, redirect(url_for("ballots.vote", slug=budget.cycle.slug))
+    try:
+        services.check_eligible(voter, budget)
+    except DomainError as error:
+        flash(error.message, "error")
+        return None, redirect(url_for("ballots.vote", slug=budget.cycle.slug))
+    return voter, None
+
+
+# -- voting -----------------------------------------------------------------------------------
+
+
+@bp.route("/cycles/<slug>/vote")
+@public
+def vote(slug: str):
+    cycle = get_public_cycle(slug) or abort(404)
+    voter = current_voter()
+    return render_template(
+        "ballots/vote.html",
+        cycle=cycle,
+        voter=voter,
+        statuses=services.voting_overview(cycle, voter),
+        code_form=AccessCodeForm(formdata=None),
+        receipts=session.get(RECEIPTS_KEY, {}),
+    )
+
+
+def _code_failed(response) -> bool:
+    # Only failed attempts count against the limit: a kiosk may take many good codes.
+    return response.status_code != 302
+
+
+@bp.route("/vote/code", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["PBVOTE_ACCESS_CODE_LIMIT"], methods=["POST"], deduct_when=_code_failed)
+def enter_code():
+    form = AccessCodeForm()
+    if form.validate_on_submit():
+        try:
+            if current_user.is_authenticated:
+                code = services.redeem_access_code(current_user._get_current_object(), form.code.data)
+            else:
+                code = services.open_access_code(form.code.data)
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+        else:
+            cycle = code.batch.cycle
+            if current_user.is_authenticated:
+                db.session.commit()
+                flash(_("Thank you: your address is confirmed. You can vote now."), "success")
+            else:
+                session[CODE_KEY] = code.id
+                session.pop(RECEIPTS_KEY, None)
+                flash(_("Your access code is valid. Choose a budget to vote in."), "success")
+            return redirect(url_for("ballots.vote", slug=cycle.slug))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("ballots/code.html", form=form), status
+
+
+@bp.route("/vote/code/forget", methods=["POST"])
+@public
+def forget_code():
+    if EmptyForm().validate_on_submit():
+        session.pop(CODE_KEY, None)
+        session.pop(RECEIPTS_KEY, None)
+        flash(_("This browser no longer holds your access code."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/ballots/<int:budget_id>", methods=["GET", "POST"])
+@public
+def ballot(budget_id: int):
+    """The ballot.  POST comes from the review page's "Change my choices" and only refills the form."""
+    budget = _public_budget(budget_id)
+    voter, response = _voter_or_redirect(budget)
+    if response is not None:
+        return response
+    proposals = services.shuffled_for(services.ballot_proposals(budget), _order_seed(voter), budget)
+    form = ballot_form(budget, proposals)
+    live = services.live_ballot(voter, budget)
+    if request.method == "GET":
+        form.token.data = ""
+        if live is not None:
+            form.load_choices(live.choices)
+    return _render_ballot(budget, form, voter, proposals, live=live)
+
+
+@bp.route("/ballots/<int:budget_id>/review", methods=["POST"])
+@public
+def review(budget_id: int):
+    budget = _public_budget(budget_id)
+    voter, response = _voter_or_redirect(budget)
+    if response is not None:
+        return response
+    proposals = services.shuffled_for(services.ballot_proposals(budget), _order_seed(voter), budget)
+    form = ballot_form(budget, proposals)
+    if form.validate_on_submit():
+        try:
+            choices = services.check_choices(budget, proposals, form.to_choices())
+        except InvalidBallot as error:
+            add_form_error(form, error)
+        else:
+            if not services.TOKEN_RE.match(form.token.data or ""):
+                form.token.data = services.new_submission_token()
+            by_id = {p.id: p for p in proposals}
+            return render_template(
+                "ballots/review.html",
+                budget=budget,
+                cycle=budget.cycle,
+                form=form,
+                choices=choices,
+                by_id=by_id,
+                total=services.spent_amount(proposals, choices),
+                BallotType=BallotType,
+            )
+    return _render_ballot(budget, form, voter, proposals, status=400)
+
+
+@bp.route("/ballots/<int:budget_id>/cast", methods=["POST"])
+@public
+def cast(budget_id: int):
+    budget = _public_budget(budget_id)
+    voter = current_voter()
+    if voter is None:
+        flash(_("Sign in or enter your access code to vote."), "info")
+        return redirect(url_for("ballots.vote", slug=budget.cycle.slug))
+    proposals = services.ballot_proposals(budget)
+    form = ballot_form(budget, proposals)
+    if not form.validate_on_submit():
+        return _render_ballot(budget, form, voter, proposals, status=400)
+    try:
+        result = services.cast_ballot(voter, budget, form.to_choices(), form.token.data or "", proposals=proposals)
+    except InvalidBallot as error:
+        db.session.rollback()
+        add_form_error(form, error)
+        return _render_ballot(budget, form, voter, proposals, status=400)
+    except DomainError:
+        db.session.rollback()
+        raise
+    receipts = dict(session.get(RECEIPTS_KEY, {}))
+    receipts[str(budget.id)] = result.tracking_code
+    session[RECEIPTS_KEY] = receipts
+    # Rendered before the commit, which would expire every loaded object (and reload each one).
+    page = _render_receipt(budget, result.ballot, result.tracking_code, proposals, just_cast=True)
+    db.session.commit()
+    return page
+
+
+def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
+    by_id = {p.id: p for p in proposals}
+    return render_template(
+        "ballots/receipt.html",
+        budget=budget,
+        cycle=budget.cycle,
+        ballot=ballot,
+        state=services.ballot_state(ballot),
+        tracking_code=services.format_code(tracking_code),
+        short_code=services.format_code(tracking_code[:8]),
+        by_id=by_id,
+        total=services.spent_amount(proposals, ballot.choices),
+        just_cast=just_cast,
+        BallotType=BallotType,
+    )
+
+
+@bp.route("/ballots/<int:budget_id>/receipt")
+@public
+def receipt(budget_id: int):
+    budget = _public_budget(budget_id)
+    code = session.get(RECEIPTS_KEY, {}).get(str(budget.id))
+    ballot = services.ballot_by_tracking_code(code) if code else None
+    if ballot is None or ballot.budget_id != budget.id:
+        abort(404)
+    proposals = [c.proposal for c in ballot.choices]
+    return _render_receipt(budget, ballot, code, proposals)
+
+
+@bp.route("/cycles/<slug>/counted-ballots", methods=["GET", "POST"])
+@public
+def counted_ballots(slug: str):
+    """After the results: every counted ballot's tracking-code fingerprint, and a checker."""
+    cycle = get_public_cycle(slug) or abort(404)
+    form = TrackingCheckForm()
+    published = services.results_published(cycle)
+    hashes = services.published_tracking_hashes(cycle) if published else {}
+    state = None
+    if published and form.validate_on_submit():
+        found = services.ballot_by_tracking_code(form.code.data)
+        state = "unknown" if found is None or found.budget.cycle_id != cycle.id else services.ballot_state(found)
+    return render_template(
+        "ballots/counted.html", cycle=cycle, form=form, published=published, hashes=hashes, state=state
+    )
+
+
+# -- staff ------------------------------------------------------------------------------------
+
+
+def _code_targets(cycle: Cycle) -> list:
+    targets = [option(f"budget-{b.id}", _("Budget: %(name)s", name=b.name)) for b in cycle.budgets]
+    districts = {b.district.id: b.district for b in cycle.budgets if b.district is not None}
+    targets += [
+        option(f"district-{d.id}", _("District: %(name)s (its budget and the city-wide budgets)", name=d.name))
+        for d in sorted(districts.values(), key=lambda d: d.name)
+    ]
+    return targets
+
+
+def _codes_page(cycle, form, void_form, status=200):
+    return (
+        render_template(
+            "ballots/staff_codes.html",
+            cycle=cycle,
+            form=form,
+            void_form=void_form,
+            summaries=services.batch_summaries(cycle),
+            batch_void_form=EmptyForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.route("/staff/cycles/<slug>/access-codes", methods=["GET", "POST"])
+@role_required(Role.STAFF)
+def staff_codes(slug: str):
+    cycle = _cycle_for_staff(slug)
+    form = GenerateCodesForm()
+    form.target.choices = _code_targets(cycle)
+    void_form = VoidCodeForm(formdata=None)
+    if form.validate_on_submit():
+        kind, _sep, raw_id = form.target.data.partition("-")
+        budget = db.session.get(Budget, int(raw_id)) if kind == "budget" else None
+        district = db.session.get(District, int(raw_id)) if kind == "district" else None
+        try:
+            batch, codes = services.generate_access_codes(
+                current_user._get_current_object(),
+                cycle,
+                count=form.count.data,
+                budget=budget,
+                district=district,
+                label=form.label.data or "",
+            )
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+        else:
+            db.session.commit()
+            formatted = [services.format_code(code) for code in codes]
+            target = {value: label for value, label, *_rest in form.target.choices}[form.target.data]
+            if form.output.data == "csv":
+                return _codes_csv(cycle, batch, target, formatted)
+            return render_template("ballots/code_sheet.html", cycle=cycle, batch=batch, target=target, codes=formatted)
+    return _codes_page(cycle, form, void_form, 400 if form.errors or form.form_errors else 200)
+
+
+def _codes_csv(cycle, batch, target, codes) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["code", "batch", "valid_for", "vote_at"])
+    vote_at = url_for("ballots.enter_code", _external=True)
+    for code in codes:
+        writer.writerow([code, batch.id, target, vote_at])
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{cycle.slug}-codes-batch-{batch.id}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/staff/cycles/<slug>/access-codes/void", methods=["POST"])
+@role_required(Role.STAFF)
+def staff_void_code(slug: str):
+    cycle = _cycle_for_staff(slug)
+    form = GenerateCodesForm(formdata=None)
+    form.target.choices = _code_targets(cycle)
+    void_form = VoidCodeForm()
+    if void_form.validate_on_submit():
+        try:
+            services.void_access_code(current_user._get_current_object(), void_form.code.data, void_form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(void_form, error)
+        else:
+            db.session.commit()
+            flash(_("The code is cancelled."), "success")
+            return redirect(url_for("ballots.staff_codes", slug=cycle.slug)), 303
+    return _codes_page(cycle, form, void_form, 400)
+
+
+@bp.route("/staff/access-code-batches/<int:batch_id>/void", methods=["POST"])
+@role_required(Role.STAFF)
+def staff_void_batch(batch_id: int):
+    batch = db.get_or_404(AccessCodeBatch, batch_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.void_access_code_batch(current_user._get_current_object(), batch)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Every unused code of batch %(id)d is cancelled.", id=batch.id), "success")
+    return redirect(url_for("ballots.staff_codes", slug=batch.cycle.slug)), 303
+
+
+@bp.route("/staff/cycles/<slug>/ballots.csv")
+@role_required(Role.STAFF)
+def staff_export(slug: str):
+    """Anonymised ballots (after voting has closed): no voter, no time of day, random order."""
+    cycle = _cycle_for_staff(slug)
+    services.check_export_allowed(cycle)
+    out = io.StringIO()
+    fields = ["budget", "tracking_hash", "channel", "date", "state", "choices"]
+    writer = csv.DictWriter(out, fieldnames=fields)
+    writer.writeheader()
+    for row in services.anonymised_ballot_rows(cycle):
+        writer.writerow(row)
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{cycle.slug}-ballots.csv"'
+    return response
+
+
+@bp.route("/staff/residents")
+@role_required(Role.STAFF)
+def staff_residents():
+    query = (request.args.get("q") or "").strip()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    statement = sa.select(User).where(User.role == Role.RESIDENT).order_by(User.id)
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(
+            sa.or_(sa.func.lower(User.email).like(pattern), sa.func.lower(User.display_name).like(pattern))
+        )
+    pagination = db.paginate(statement, page=page, per_page=RESIDENTS_PER_PAGE, error_out=False)
+    districts = db.session.scalars(sa.select(District).order_by(District.name)).all()
+    forms = {}
+    for user in pagination.items:
+        form = VerifyResidentForm(prefix=f"u{user.id}", formdata=None)
+        form.district.choices = [option("", _("No district"))] + [option(d.id, d.name) for d in districts]
+        form.district.data = user.home_district_id
+        forms[user.id] = form
+    return render_template("ballots/staff_residents.html", pagination=pagination, forms=forms, query=query)
+
+
+@bp.route("/staff/residents/<int:user_id>/verify", methods=["POST"])
+@role_required(Role.STAFF)
+def staff_verify(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = VerifyResidentForm(prefix=f"u{user.id}")
+    form.district.choices = [option("", "")] + [option(d.id, d.name) for d in db.session.scalars(sa.select(District))]
+    if form.validate_on_submit():
+        district = db.session.get(District, form.district.data) if form.district.data else None
+        services.verify_resident(current_user._get_current_object(), user, district)
+        db.session.commit()
+        flash(_("%(name)s is confirmed as a resident.", name=user.display_name), "success")
+    else:
+        flash(_("Choose one of the listed districts."), "error")
+    return redirect(url_for("ballots.staff_residents", q=request.args.get("q") or None)), 303
+
