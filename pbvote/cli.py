@@ -152,6 +152,40 @@ def demo_command():
     print_demo_sign_ins(click.echo)
 
 
+@cli.command("seal-ballots")
+@with_appcontext
+def seal_ballots_command():
+    """Forget voter-ballot links of every cycle whose voting has closed (run it from cron).
+
+    Re-voting needs the link while voting is open; afterwards only the fact that someone voted is
+    kept.  Safe to run at any time and as often as you like.
+    """
+    from pbvote.ballots.models import Ballot
+    from pbvote.ballots.services import seal_voter_links
+    from pbvote.cycles.models import Budget, Cycle, Phase, PhaseKind
+    from pbvote.extensions import db
+    from pbvote.timeutil import utcnow
+
+    now = utcnow()
+    still_linked = (
+        sa.select(Ballot.id)
+        .join(Budget, Ballot.budget_id == Budget.id)
+        .where(Budget.cycle_id == Cycle.id, Ballot.participation_id.is_not(None))
+        .exists()
+    )
+    cycles = db.session.scalars(
+        sa.select(Cycle).join(Phase).where(Phase.kind == PhaseKind.VOTING, Phase.ends_at <= now, still_linked)
+    ).all()
+    total = 0
+    for cycle in cycles:
+        sealed = seal_voter_links(cycle, now)
+        total += sealed
+        if sealed:
+            click.echo(f"{cycle.slug}: {sealed} ballots unlinked from their voters.")
+    db.session.commit()
+    click.echo(f"Sealed {total} ballots in {len(cycles)} closed cycle(s).")
+
+
 @cli.command("up")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")

@@ -286,6 +286,11 @@ def advance_phase(actor, cycle: Cycle, now: datetime | None = None) -> Phase:
         "cycle.phase_advanced", actor=actor, subject=cycle,
         ended=current.kind.value if current else None, started=upcoming.kind.value, at=now.isoformat(),
     )
+    if current is not None and current.kind == PhaseKind.VOTING:
+        # Voting is over: re-voting no longer needs the voter-ballot link, so it goes now.
+        from pbvote.ballots.services import seal_voter_links
+
+        seal_voter_links(cycle, now)
     return upcoming
 
 
