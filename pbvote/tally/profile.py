@@ -1,0 +1,124 @@
+"""The compact form the rules compute on (internal).
+
+An :class:`~pbvote.tally.model.Election` is compiled once into a
+:class:`Profile`: projects become indices ``0..m-1``, identical ballots are
+one *group* with a weight, and each group stores, per listed project, the
+score it gives (1 for approval, points for cumulative, a positional score
+for ordinal). Utilities are derived from that per rule:
+
+* ``cost``      - a voter gets the project's cost from every project she lists
+                  (the standard for the Method of Equal Shares);
+* ``approvals`` - one unit from every listed project;
+* ``points``    - the ballot's score for the project.
+
+Everything is an ``int``; rules use ``fractions.Fraction`` (or gmpy2's
+``mpq`` when installed - both exact) only where they divide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Election
+
+UTILITIES = ("cost", "approvals", "points")
+TIE_BREAKS = ("lexico", "equalshares")
+
+try:  # exact rationals: gmpy2.mpq is a drop-in, several times faster
+    from gmpy2 import mpq as Q  # type: ignore
+except ImportError:  # pragma: no cover - depends on the environment
+    from fractions import Fraction as Q  # noqa: N812
+
+
+@dataclass
+class Profile:
+    ids: list[str]
+    costs: list[int]
+    budget: int
+    n_voters: int
+    groups: list[tuple[tuple[int, ...], tuple[int, ...], int]]
+    approvals: list[int]
+    points: list[int]
+    supporters: list[list[int]]
+    threshold: int | None = None
+
+    @property
+    def m(self) -> int:
+        return len(self.ids)
+
+    def group_utilities(self, utility: str) -> list[tuple[int, ...]]:
+        """Per group, the utility of each listed project."""
+        if utility == "points":
+            return [scores for _, scores, _ in self.groups]
+        if utility == "approvals":
+            return [(1,) * len(projects) for projects, _, _ in self.groups]
+        if utility == "cost":
+            costs = self.costs
+            return [tuple(costs[c] for c in projects) for projects, _, _ in self.groups]
+        raise ValueError(f"unknown utility {utility!r}")
+
+    def total_utility(self, utility: str) -> list[int]:
+        """Per project, the sum of its voters' utilities."""
+        if utility == "points":
+            return list(self.points)
+        if utility == "approvals":
+            return list(self.approvals)
+        return [a * c for a, c in zip(self.approvals, self.costs)]
+
+    def tie_keys(self, tie_break: str) -> list:
+        """Per project, a sort key; the smallest key wins a tie.
+
+        ``lexico``: the smallest project id in string order (pabutools'
+        default). ``equalshares``: the lowest cost, then the most voters,
+        then the id (the rule of equalshares.net).
+        """
+        if tie_break == "lexico":
+            return list(self.ids)
+        if tie_break == "equalshares":
+            return [(self.costs[c], -self.approvals[c], self.ids[c]) for c in range(self.m)]
+        raise ValueError(f"unknown tie-break {tie_break!r}")
+
+    def tie_rank(self, tie_break: str) -> list[int]:
+        """Per project, its position in the tie-break order (0 = wins all ties)."""
+        keys = self.tie_keys(tie_break)
+        order = sorted(range(self.m), key=keys.__getitem__)
+        rank = [0] * self.m
+        for r, c in enumerate(order):
+            rank[c] = r
+        return rank
+
+
+def compile_profile(election: Election) -> Profile:
+    ids = [p.id for p in election.projects]
+    index = {pid: i for i, pid in enumerate(ids)}
+    m = len(ids)
+    approvals = [0] * m
+    points = [0] * m
+    supporters: list[list[int]] = [[] for _ in range(m)]
+    groups = []
+    drop_zero = election.vote_type in ("cumulative", "scoring")
+    for b in election.ballots:
+        projects = tuple(index[pid] for pid in b.projects)
+        scores = tuple(election.ballot_scores(b))
+        if drop_zero and 0 in scores:  # zero points = not supported
+            kept = [(c, s) for c, s in zip(projects, scores) if s]
+            projects = tuple(c for c, _ in kept)
+            scores = tuple(s for _, s in kept)
+        g = len(groups)
+        w = b.weight
+        groups.append((projects, scores, w))
+        for c, s in zip(projects, scores):
+            approvals[c] += w
+            points[c] += w * s
+            supporters[c].append(g)
+    return Profile(
+        ids=ids,
+        costs=[p.cost for p in election.projects],
+        budget=election.budget,
+        n_voters=election.num_voters,
+        groups=groups,
+        approvals=approvals,
+        points=points,
+        supporters=supporters,
+        threshold=election.min_project_score_threshold,
+    )
