@@ -49,102 +49,77 @@ cached, so a rerun only recomputes money, not classes.
 
 from __future__ import annotations
 
+from collections import Counter
 from math import ceil
 
 from ..profile import Profile, Q
 from .base import Params, RuleResult, money
 from .greedy import utilitarian_completion
 
-class _Classes:
-    """Voter classes after each prefix of funded projects (shared by runs)."""
+class _Support:
+    """Who supports what: per project, the groups of identical ballots.
+
+    ``parts[c]`` lists ``(utility, light, heavy)``: one entry for
+    approval-style utilities, one per points value otherwise; ``light`` are
+    the groups of a single voter (counted at C speed with ``Counter``),
+    ``heavy`` the ``(group, weight)`` pairs of larger groups.
+    """
 
     def __init__(self, profile: Profile, utility: str):
-        self.points = utility == "points"
-        g_utils = profile.group_utilities("points" if self.points else "approvals")
-        self.items: list[tuple[tuple[int, int], ...]] = []
-        self.weights: list[int] = []
-        supporters: list[list[tuple[int, int]]] = [[] for _ in range(profile.m)]
-        ub = 1
+        self.points = points = utility == "points"
+        g_utils = profile.group_utilities("points" if points else "approvals")
+        self.n_groups = len(profile.groups)
+        split: dict[tuple[int, int], tuple[list, list]] = {}
         for g, ((projects, _, w), utils) in enumerate(zip(profile.groups, g_utils)):
-            items = tuple((c, u) for c, u in zip(projects, utils) if u > 0)
-            self.items.append(items)
-            self.weights.append(w)
-            for c, u in items:
-                supporters[c].append((g, u))
-                if u >= ub:
-                    ub = u + 1
-        self.ub = ub if self.points else 1
-        self.supporters = supporters
-        self.child: dict[tuple[int, int, int], int] = {}
-        self.parent: list[tuple[int, int, int] | None] = [None]  # class 0 = nothing funded
-        # state after each prefix: (class of every group, {key: weight} per project)
-        cnt0 = []
-        for c in range(profile.m):
-            d: dict[int, int] = {}
-            for g, u in supporters[c]:
-                k = u if self.points else 0
-                d[k] = d.get(k, 0) + self.weights[g]
-            cnt0.append(d)
-        self.states = [([0] * len(self.items), cnt0)]
-        self.seq: list[int] = []
-
-    def child_of(self, cls: int, f: int, u: int) -> int:
-        key = (cls, f, u)
-        new = self.child.get(key)
-        if new is None:
-            new = len(self.parent)
-            self.child[key] = new
-            self.parent.append(key)
-        return new
-
-    def advance(self, i: int, f: int):
-        """State after funding ``f`` in round ``i`` (cached by prefix)."""
-        if i < len(self.seq) and self.seq[i] == f:
-            return self.states[i + 1]
-        del self.seq[i:]
-        del self.states[i + 1:]
-        gcls_old, cnt_old = self.states[i]
-        gcls = list(gcls_old)
-        cnt = list(cnt_old)
-        copied = [False] * len(cnt)
-        ub, points = self.ub, self.points
-        items, weights = self.items, self.weights
-        for g, uf in self.supporters[f]:
-            old = gcls[g]
-            new = self.child_of(old, f, uf if points else 0)
-            gcls[g] = new
-            w = weights[g]
-            for c, u in items[g]:
-                if not copied[c]:
-                    cnt[c] = dict(cnt[c])
-                    copied[c] = True
-                d = cnt[c]
-                k_old = old * ub + (u if points else 0)
-                left = d[k_old] - w
-                if left:
-                    d[k_old] = left
+            for c, u in zip(projects, utils):
+                if u <= 0:
+                    continue
+                key = (c, u if points else 1)
+                light, heavy = split.setdefault(key, ([], []))
+                if w == 1:
+                    light.append(g)
                 else:
-                    del d[k_old]
-                k_new = new * ub + (u if points else 0)
-                d[k_new] = d.get(k_new, 0) + w
-        self.seq.append(f)
-        self.states.append((gcls, cnt))
-        return self.states[i + 1]
+                    heavy.append((g, w))
+        self.parts: list[list[tuple[int, list, list]]] = [[] for _ in range(profile.m)]
+        self.total_utility = [0] * profile.m
+        for (c, u), (light, heavy) in sorted(split.items()):
+            self.parts[c].append((u, light, heavy))
+            self.total_utility[c] += u * (len(light) + sum(w for _, w in heavy))
 
 
 class _Run:
-    """One MES run at per-voter share ``t``; optionally tracks where it changes."""
+    """One MES run at per-voter share ``t``; optionally tracks where it changes.
 
-    def __init__(self, profile: Profile, classes: _Classes, utility: str,
+    Voters with exactly the same money form one class: ``money[i]`` is
+    ``(amount, slope)`` of class ``i`` (``slope`` is the derivative in ``t``,
+    tracked for add1, else 0) and ``cls[g]`` the class of group ``g``.
+    Class ``ZERO`` holds those who spent everything; they are skipped, as
+    they can pay nothing more.
+    """
+
+    ZERO = 0
+
+    def __init__(self, profile: Profile, support: _Support, utility: str,
                  tie: list[int], t, track: bool):
         self.p = profile
-        self.cl = classes
+        self.sup = support
         self.tie = tie
         self.t = t
         self.track = track
-        self.next_change = None  # smallest t' > t where a decision may flip
-        m = profile.m
-        self.mult = list(profile.costs) if utility == "cost" else [1] * m
+        self.next_change = None  # smallest t' >= t where a decision may flip
+        self.mult = list(profile.costs) if utility == "cost" else [1] * profile.m
+        start = (Q(t), Q(1) if track else 0)
+        self.money = [(Q(0), 0), start]
+        self.index = {(0, 0): 0, start: 1}
+        self.cls = [1] * support.n_groups
+        self.split: dict = {}
+
+    def intern(self, key) -> int:
+        i = self.index.get(key)
+        if i is None:
+            i = self.index[key] = len(self.money)
+            self.money.append(key)
+        return i
 
     # -- change tracking ----------------------------------------------------
     def watch(self, d0, d1) -> None:
@@ -161,78 +136,87 @@ class _Run:
             self.next_change = root
 
     # -- one project --------------------------------------------------------
-    def rho(self, c: int, cnt: dict[int, int], val: dict, slope: dict):
-        """Return ``(rho, rho_slope)`` or ``None`` if unaffordable."""
-        cl = self.cl
-        ub, points = cl.ub, cl.points
+    def entries(self, c: int) -> list:
+        """``(money, slope, utility, voters)`` per class among ``c``'s supporters."""
+        out = []
+        cls, money = self.cls, self.money
+        get = cls.__getitem__
+        for u, light, heavy in self.sup.parts[c]:
+            count = Counter(map(get, light))
+            for g, w in heavy:
+                count[cls[g]] += w
+            for i, w in count.items():
+                if i:
+                    b, b1 = money[i]
+                    out.append((b, b1, u, w))
+        return out
+
+    def rho(self, c: int, entries: list):
+        """Return ``(rho, rho_slope)`` for project ``c``, or ``None`` if unaffordable.
+
+        Solves ``sum(min(money, r * u) * voters) = cost`` by the poor/rich
+        split: start with ``r = cost / total utility``; whoever cannot pay
+        ``r * u`` pays all her money and ``r`` is recomputed for the rest,
+        until nobody else is short. ``r`` only grows, so this ends with the
+        exact solution after a few linear passes.
+        """
         cost = self.p.costs[c]
         track = self.track
-        entries = []
-        total = 0
-        total_slope = 0
-        denom = 0
-        for key, w in cnt.items():
-            cls = key // ub
-            u = key % ub if points else 1
-            b = val[cls]
-            total += b * w
-            denom += u * w
-            if track:
-                total_slope += slope[cls] * w
-            entries.append((b / u if points else b, b, u, w, cls))
-        if total < cost:
-            if track:
-                self.watch(total - cost, total_slope)
-            return None
-        if track:
-            self.watch(total - cost, total_slope)
-        entries.sort(key=lambda e: e[0])
+        rich = entries
+        denom = sum(u * w for _, _, u, w in entries)
         paid = 0
         paid_slope = 0
-        r = None
-        stop = len(entries)
-        for j, (_, b, u, w, cls) in enumerate(entries):
-            r_try = Q(cost - paid) / denom
-            if r_try * u <= b:
-                r = r_try
-                stop = j
+        poor_all = []
+        while True:
+            if not denom:  # everyone pays all they have and it is not enough
+                if track:
+                    self.watch(paid - cost, paid_slope)
+                return None
+            r = Q(cost - paid) / denom
+            poor = [e for e in rich if e[0] < r * e[2]]
+            if not poor:
                 break
-            paid += b * w
-            denom -= u * w
-            if track:
-                paid_slope += slope[cls] * w
-        if r is None:  # pragma: no cover - excluded by the total check
-            raise AssertionError("affordable project without a solution")
+            rich = [e for e in rich if not e[0] < r * e[2]]
+            for b, b1, u, w in poor:
+                paid += b * w
+                denom -= u * w
+                if track:
+                    paid_slope += b1 * w
+            if paid >= cost and denom:
+                pass  # r = (cost - paid) / denom <= 0 cannot happen: poor had b < r*u
+            poor_all.extend(poor)
         r_slope = -Q(paid_slope) / denom if track else 0
         if track:
-            for j, (_, b, u, w, cls) in enumerate(entries):
-                d0 = r * u - b
-                d1 = r_slope * u - slope[cls]
-                if j >= stop:  # pays r*u <= b
-                    d0, d1 = -d0, -d1
-                self.watch(d0, d1)
+            self.split[c] = (poor_all, rich, r, r_slope)
         m = self.mult[c]
         return (r / m, r_slope / m) if m != 1 else (r, r_slope)
 
+    def watch_split(self, c: int) -> None:
+        """Keep the winner's payments affine: who pays all, who pays ``r*u``.
+
+        Only the funded project needs this. For any other project the
+        affine ``r(t)`` of its current split is a lower bound of its true
+        ``r`` at every ``t`` (paying ``min(money, r*u)`` never collects more
+        than the split assumes), which is all its comparisons need.
+        """
+        poor, rich, r, r_slope = self.split[c]
+        for b, b1, u, w in poor:  # pays everything: b <= r*u
+            self.watch(r * u - b, r_slope * u - b1)
+        for b, b1, u, w in rich:  # pays r*u <= b
+            d1 = b1 - r_slope * u
+            if d1 < 0 or b == r * u:
+                self.watch(b - r * u, d1)
+
     # -- the whole run ------------------------------------------------------
-    def run(self, start_order: list[int], alive: list[int]):
-        p, cl, tie, track = self.p, self.cl, self.tie, self.track
+    def run(self, start_order: list[int], alive: list[int]) -> list[int]:
+        p, sup, tie, track = self.p, self.sup, self.tie, self.track
         costs = p.costs
-        val = {0: Q(self.t)}
-        slope = {0: Q(1)}
         order = list(start_order)
-        # initial lower bounds: cost / total utility (as if money were unlimited)
-        stale = {}
-        cnt0 = cl.states[0][1]
-        for c in alive:
-            tot = sum((k % cl.ub if cl.points else 1) * w for k, w in cnt0[c].items())
-            stale[c] = (Q(costs[c]) / tot / self.mult[c], Q(0))
+        # first lower bounds: cost / total utility (as if money were unlimited)
+        stale = {c: (Q(costs[c]) / sup.total_utility[c] / self.mult[c], 0) for c in alive}
         remaining = set(alive)
         rounds: dict[int, dict] = {}
-        i = 0
-        state = cl.states[0]
         while remaining:
-            cnt_all = state[1]
             cand = sorted(remaining, key=lambda c: (stale[c][0], tie[c]))
             best = None
             best_rho = None
@@ -242,56 +226,56 @@ class _Run:
                 if best is not None and stale[c][0] > best_rho[0]:
                     skipped_from = j
                     break
-                res = self.rho(c, cnt_all[c], val, slope)
+                res = self.rho(c, self.entries(c))
                 if res is None:
                     remaining.discard(c)
                     continue
                 stale[c] = res
                 evaluated.append(c)
-                if best is None or res[0] < best_rho[0] or (res[0] == best_rho[0] and tie[c] < tie[best]):
+                if best is None or res[0] < best_rho[0] or (
+                        res[0] == best_rho[0] and tie[c] < tie[best]):
                     best, best_rho = c, res
             if best is None:
                 break
             if track:
+                self.watch_split(best)
                 for c in evaluated:
                     if c != best:
                         self.watch(stale[c][0] - best_rho[0], stale[c][1] - best_rho[1])
                 for c in cand[skipped_from:]:
                     self.watch(stale[c][0] - best_rho[0], stale[c][1] - best_rho[1])
-            # pay
             m = self.mult[best]
             r, r1 = best_rho[0] * m, best_rho[1] * m
-            for key in cnt_all[best]:
-                cls = key // cl.ub
-                u = key % cl.ub if cl.points else 1
-                new = cl.child_of(cls, best, u if cl.points else 0)
-                b = val[cls]
-                pay = r * u
-                if b <= pay:
-                    val[new] = Q(0)
-                    slope[new] = Q(0)
-                else:
-                    val[new] = b - pay
-                    if track:
-                        slope[new] = slope[cls] - r1 * u
-                    else:
-                        slope[new] = 0
-            rounds[best] = {"round": i + 1, "rho": best_rho[0], "r": r}
+            self.pay(best, r, r1)
+            rounds[best] = {"round": len(rounds) + 1, "r": r}
             order.append(best)
             remaining.discard(best)
-            state = cl.advance(i, best)
-            i += 1
-        self.state = state
-        self.val = val
         self.rounds = rounds
         return order
 
+    def pay(self, f: int, r, r1) -> None:
+        """Supporters of ``f`` pay ``min(money, r * utility)``."""
+        cls, money = self.cls, self.money
+        for u, light, heavy in self.sup.parts[f]:
+            pay, pay1 = r * u, r1 * u
+            moved = {}
+            for i in set(map(cls.__getitem__, light)) | {cls[g] for g, _ in heavy}:
+                b, b1 = money[i]
+                if b <= pay:
+                    moved[i] = 0  # spent everything
+                else:
+                    moved[i] = self.intern((b - pay, b1 - pay1 if self.track else 0))
+            for g in light:
+                cls[g] = moved[cls[g]]
+            for g, _ in heavy:
+                cls[g] = moved[cls[g]]
 
-def _mes_projects(profile: Profile, classes: _Classes) -> tuple[list[int], list[int]]:
+
+def _mes_projects(profile: Profile, support: _Support) -> tuple[list[int], list[int]]:
     """(free supported projects, projects MES considers)."""
     free, alive = [], []
     for c in range(profile.m):
-        if not classes.states[0][1][c]:
+        if not support.parts[c]:
             continue  # nobody supports it
         (free if profile.costs[c] == 0 else alive).append(c)
     return free, alive
@@ -315,8 +299,8 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     the budget, ``greedy`` funds the most popular remaining projects that fit."""
     utility, completion = params.utility, params.completion
     tie = profile.tie_rank(params.tie_break)
-    classes = _Classes(profile, utility)
-    free, alive = _mes_projects(profile, classes)
+    support = _Support(profile, utility)
+    free, alive = _mes_projects(profile, support)
     n = profile.n_voters
     budget = profile.budget
     base = Q(budget) / n if n else Q(0)
@@ -324,10 +308,10 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     if n == 0:
         order, last = list(free), None
     elif completion in ("add1", "add1+greedy"):
-        order, last, runs, naive, final_t = _add1(profile, classes, utility, tie, free, alive, base)
+        order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base)
         info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t)
     else:
-        last = _Run(profile, classes, utility, tie, base, track=False)
+        last = _Run(profile, support, utility, tie, base, track=False)
         order = last.run(free, alive)
     mes_order = list(order)
     result = _explain(profile, params, mes_order, last, free)
@@ -342,7 +326,7 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     return result
 
 
-def _add1(profile, classes, utility, tie, free, alive, base):
+def _add1(profile, support, utility, tie, free, alive, base):
     """The add1 loop, jumping over shares that provably repeat an outcome."""
     budget = profile.budget
     costs = profile.costs
@@ -352,7 +336,7 @@ def _add1(profile, classes, utility, tie, free, alive, base):
     runs = 0
     while True:
         t = base + k
-        run = _Run(profile, classes, utility, tie, t, track=True)
+        run = _Run(profile, support, utility, tie, t, track=True)
         order = run.run(free, alive)
         runs += 1
         spent = sum(costs[c] for c in order)
@@ -374,10 +358,8 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
     details, reasons = {}, {}
     chosen = set(order)
     costs = profile.costs
-    per_unit = {"cost": "per unit of cost", "approvals": "", "points": "per point"}[params.utility]
+    per_unit = " per point" if params.utility == "points" else ""
     rounds = run.rounds if run is not None else {}
-    val = run.val if run is not None else {}
-    state = run.state if run is not None else None
     for c in range(profile.m):
         if c in free:
             details[c] = {"round": 0}
@@ -389,13 +371,12 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
             details[c] = {"round": rd["round"], "effective_votes": _num(eff),
                           "max_payment": _num(rd["r"])}
             reasons[c] = (f"Funded in round {rd['round']}: its supporters could pay "
-                          f"{money(costs[c])} with at most {money(rd['r'])} each "
-                          f"{per_unit}".rstrip() + f" (effective votes {float(eff):,.1f}).")
+                          f"{money(costs[c])} with at most {money(rd['r'])} each{per_unit} "
+                          f"(effective votes {float(eff):,.1f}).")
             continue
         can_pay = None
-        if state is not None and state[1][c]:
-            cl = run.cl
-            can_pay = sum(val[key // cl.ub] * w for key, w in state[1][c].items())
+        if run is not None and profile.approvals[c]:
+            can_pay = sum(b * w for b, _, _, w in run.entries(c))
         if can_pay is None:
             details[c] = {"supporters_can_pay": 0, "cost": costs[c]}
             reasons[c] = "Not funded: nobody voted for it." if profile.approvals[c] == 0 else \
