@@ -135,9 +135,12 @@ def run_rule(
 
 def satisfaction(profile: Profile, chosen: set[int]) -> Satisfaction:
     """How many voters have 0, 1, 2, ... funded projects on their ballot."""
+    hits = [0] * len(profile.groups)
+    for c in chosen:
+        for g in profile.supporters[c]:
+            hits[g] += 1
     histogram: dict[int, int] = {}
-    for projects, _, w in profile.groups:
-        k = sum(1 for c in projects if c in chosen)
+    for k, w in zip(hits, profile.weights):
         histogram[k] = histogram.get(k, 0) + w
     voters = profile.n_voters
     return Satisfaction(

@@ -17,7 +17,7 @@ Everything is an ``int``; rules use ``fractions.Fraction`` (or gmpy2's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .model import Election
 
@@ -30,32 +30,34 @@ except ImportError:  # pragma: no cover - depends on the environment
     from fractions import Fraction as Q  # noqa: N812
 
 
-@dataclass
+@dataclass(eq=False)
 class Profile:
+    """An election compiled for the rules (mutable only through ``cache``).
+
+    ``groups[g] = (projects, scores, weight)``; ``scores`` is ``None`` when
+    every listed project gets one point (approval, choose-1).
+    ``supporters[c]`` lists the groups that list project ``c``.
+    """
+
     ids: list[str]
     costs: list[int]
     budget: int
     n_voters: int
-    groups: list[tuple[tuple[int, ...], tuple[int, ...], int]]
+    groups: list[tuple[tuple[int, ...], tuple[int, ...] | None, int]]
+    weights: list[int]
     approvals: list[int]
     points: list[int]
     supporters: list[list[int]]
     threshold: int | None = None
+    cache: dict = field(default_factory=dict)
 
     @property
     def m(self) -> int:
         return len(self.ids)
 
-    def group_utilities(self, utility: str) -> list[tuple[int, ...]]:
-        """Per group, the utility of each listed project."""
-        if utility == "points":
-            return [scores for _, scores, _ in self.groups]
-        if utility == "approvals":
-            return [(1,) * len(projects) for projects, _, _ in self.groups]
-        if utility == "cost":
-            costs = self.costs
-            return [tuple(costs[c] for c in projects) for projects, _, _ in self.groups]
-        raise ValueError(f"unknown utility {utility!r}")
+    def scores(self, g: int) -> tuple[int, ...]:
+        projects, scores, _ = self.groups[g]
+        return scores if scores is not None else (1,) * len(projects)
 
     def total_utility(self, utility: str) -> list[int]:
         """Per project, the sum of its voters' utilities."""
@@ -89,36 +91,53 @@ class Profile:
 
 
 def compile_profile(election: Election) -> Profile:
+    """Compile an election (cached on the election: it is immutable)."""
+    cached = election.__dict__.get("_profile")
+    if cached is None:
+        cached = _compile(election)
+        object.__setattr__(election, "_profile", cached)
+    return cached
+
+
+def _compile(election: Election) -> Profile:
     ids = [p.id for p in election.projects]
     index = {pid: i for i, pid in enumerate(ids)}
     m = len(ids)
-    approvals = [0] * m
-    points = [0] * m
     supporters: list[list[int]] = [[] for _ in range(m)]
     groups = []
+    weights = []
+    get = index.__getitem__
+    with_points = election.vote_type != "approval" and election.vote_type != "choose-1"
     drop_zero = election.vote_type in ("cumulative", "scoring")
+    points = [0] * m
     for b in election.ballots:
-        projects = tuple(index[pid] for pid in b.projects)
-        scores = tuple(election.ballot_scores(b))
-        if drop_zero and 0 in scores:  # zero points = not supported
-            kept = [(c, s) for c, s in zip(projects, scores) if s]
-            projects = tuple(c for c, _ in kept)
-            scores = tuple(s for _, s in kept)
-        g = len(groups)
+        projects = tuple(map(get, b.projects))
         w = b.weight
+        scores = None
+        if with_points:
+            scores = tuple(election.ballot_scores(b))
+            if drop_zero and 0 in scores:  # zero points = not supported
+                kept = [(c, s) for c, s in zip(projects, scores) if s]
+                projects = tuple(c for c, _ in kept)
+                scores = tuple(s for _, s in kept)
+            for c, s in zip(projects, scores):
+                points[c] += w * s
+        g = len(groups)
         groups.append((projects, scores, w))
-        for c, s in zip(projects, scores):
-            approvals[c] += w
-            points[c] += w * s
+        weights.append(w)
+        for c in projects:
             supporters[c].append(g)
+    wget = weights.__getitem__
+    approvals = [sum(map(wget, supp)) for supp in supporters]
     return Profile(
         ids=ids,
         costs=[p.cost for p in election.projects],
         budget=election.budget,
         n_voters=election.num_voters,
         groups=groups,
+        weights=weights,
         approvals=approvals,
-        points=points,
+        points=points if with_points else list(approvals),
         supporters=supporters,
         threshold=election.min_project_score_threshold,
     )

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from collections import Counter
 from math import ceil
+from operator import itemgetter
 
 from ..profile import Profile, Q
 from .base import Params, RuleResult, money
@@ -67,24 +68,38 @@ class _Support:
 
     def __init__(self, profile: Profile, utility: str):
         self.points = points = utility == "points"
-        g_utils = profile.group_utilities("points" if points else "approvals")
         self.n_groups = len(profile.groups)
+        weights = profile.weights
+        self.parts: list[list[tuple[int, list, list]]] = [[] for _ in range(profile.m)]
+        self.total_utility = [0] * profile.m
+        if not points:
+            for c, supp in enumerate(profile.supporters):
+                if supp:
+                    light = [g for g in supp if weights[g] == 1]
+                    heavy = [(g, weights[g]) for g in supp if weights[g] != 1]
+                    self.parts[c].append((1, light, heavy))
+                    self.total_utility[c] = profile.approvals[c]
+            return
         split: dict[tuple[int, int], tuple[list, list]] = {}
-        for g, ((projects, _, w), utils) in enumerate(zip(profile.groups, g_utils)):
-            for c, u in zip(projects, utils):
+        for g, (projects, _, w) in enumerate(profile.groups):
+            for c, u in zip(projects, profile.scores(g)):
                 if u <= 0:
                     continue
-                key = (c, u if points else 1)
-                light, heavy = split.setdefault(key, ([], []))
+                light, heavy = split.setdefault((c, u), ([], []))
                 if w == 1:
                     light.append(g)
                 else:
                     heavy.append((g, w))
-        self.parts: list[list[tuple[int, list, list]]] = [[] for _ in range(profile.m)]
-        self.total_utility = [0] * profile.m
         for (c, u), (light, heavy) in sorted(split.items()):
             self.parts[c].append((u, light, heavy))
             self.total_utility[c] += u * (len(light) + sum(w for _, w in heavy))
+
+    @classmethod
+    def of(cls, profile: Profile, utility: str) -> "_Support":
+        key = ("mes-support", utility == "points")
+        if key not in profile.cache:
+            profile.cache[key] = cls(profile, utility)
+        return profile.cache[key]
 
 
 class _Run:
@@ -113,6 +128,34 @@ class _Run:
         self.index = {(0, 0): 0, start: 1}
         self.cls = [1] * support.n_groups
         self.split: dict = {}
+        self.snapshots: list[tuple] = []  # after each round, when tracking
+        self.order: list[int] = []
+        self.stale: dict = {}
+        self.remaining: set[int] = set()
+        self.rounds: dict[int, dict] = {}
+
+    def snapshot(self) -> tuple:
+        """Everything a later run needs to resume after this round."""
+        return (self.next_change, self.t, list(self.cls), list(self.money), dict(self.stale),
+                set(self.remaining), list(self.order), dict(self.rounds))
+
+    def resume(self, snap: tuple) -> None:
+        """Continue from ``snap`` (taken at share ``t0``) at this run's share.
+
+        Valid when this run's ``t`` is below the snapshot's change point:
+        every decision so far is then the same, and every amount is the
+        same affine function of ``t``, evaluated here at the new ``t``.
+        """
+        limit, t0, cls, money, stale, remaining, order, rounds = snap
+        dt = self.t - t0
+        self.next_change = limit
+        self.cls = list(cls)
+        self.money = [(b + b1 * dt, b1) for b, b1 in money]
+        self.index = {key: i for i, key in enumerate(self.money)}
+        self.stale = {c: (v + v1 * dt, v1) for c, (v, v1) in stale.items()}
+        self.remaining = set(remaining)
+        self.order = list(order)
+        self.rounds = {c: {**rd, "r": rd["r"] + rd["r1"] * dt} for c, rd in rounds.items()}
 
     def intern(self, key) -> int:
         i = self.index.get(key)
@@ -140,15 +183,15 @@ class _Run:
         """``(money, slope, utility, voters)`` per class among ``c``'s supporters."""
         out = []
         cls, money = self.cls, self.money
-        get = cls.__getitem__
         for u, light, heavy in self.sup.parts[c]:
-            count = Counter(map(get, light))
+            if len(light) > 1:
+                count = Counter(itemgetter(*light)(cls))
+            else:
+                count = Counter(cls[g] for g in light)
             for g, w in heavy:
                 count[cls[g]] += w
-            for i, w in count.items():
-                if i:
-                    b, b1 = money[i]
-                    out.append((b, b1, u, w))
+            count.pop(0, None)  # nothing left to pay with
+            out.extend((*money[i], u, w) for i, w in count.items())
         return out
 
     def rho(self, c: int, entries: list):
@@ -163,7 +206,8 @@ class _Run:
         cost = self.p.costs[c]
         track = self.track
         rich = entries
-        denom = sum(u * w for _, _, u, w in entries)
+        uniform = not self.sup.points
+        denom = sum(e[3] for e in entries) if uniform else sum(u * w for _, _, u, w in entries)
         paid = 0
         paid_slope = 0
         poor_all = []
@@ -173,10 +217,16 @@ class _Run:
                     self.watch(paid - cost, paid_slope)
                 return None
             r = Q(cost - paid) / denom
-            poor = [e for e in rich if e[0] < r * e[2]]
-            if not poor:
-                break
-            rich = [e for e in rich if not e[0] < r * e[2]]
+            if uniform:
+                poor = [e for e in rich if e[0] < r]
+                if not poor:
+                    break
+                rich = [e for e in rich if not e[0] < r]
+            else:
+                poor = [e for e in rich if e[0] < r * e[2]]
+                if not poor:
+                    break
+                rich = [e for e in rich if not e[0] < r * e[2]]
             for b, b1, u, w in poor:
                 paid += b * w
                 denom -= u * w
@@ -208,14 +258,20 @@ class _Run:
                 self.watch(b - r * u, d1)
 
     # -- the whole run ------------------------------------------------------
-    def run(self, start_order: list[int], alive: list[int]) -> list[int]:
-        p, sup, tie, track = self.p, self.sup, self.tie, self.track
-        costs = p.costs
-        order = list(start_order)
+    def start(self, start_order: list[int], alive: list[int]) -> None:
+        costs = self.p.costs
+        self.order = list(start_order)
         # first lower bounds: cost / total utility (as if money were unlimited)
-        stale = {c: (Q(costs[c]) / sup.total_utility[c] / self.mult[c], 0) for c in alive}
-        remaining = set(alive)
-        rounds: dict[int, dict] = {}
+        self.stale = {c: (Q(costs[c]) / self.sup.total_utility[c] / self.mult[c], 0)
+                      for c in alive}
+        self.remaining = set(alive)
+
+    def run(self, start_order: list[int] | None = None, alive: list[int] | None = None) -> list[int]:
+        """Run (or, after :meth:`resume`, finish) MES; return the funded order."""
+        if start_order is not None:
+            self.start(start_order, alive)
+        tie, track = self.tie, self.track
+        stale, remaining, rounds, order = self.stale, self.remaining, self.rounds, self.order
         while remaining:
             cand = sorted(remaining, key=lambda c: (stale[c][0], tie[c]))
             best = None
@@ -247,26 +303,28 @@ class _Run:
             m = self.mult[best]
             r, r1 = best_rho[0] * m, best_rho[1] * m
             self.pay(best, r, r1)
-            rounds[best] = {"round": len(rounds) + 1, "r": r}
+            rounds[best] = {"round": len(rounds) + 1, "r": r, "r1": r1}
             order.append(best)
             remaining.discard(best)
-        self.rounds = rounds
+            if track:
+                self.snapshots.append(self.snapshot())
         return order
 
     def pay(self, f: int, r, r1) -> None:
         """Supporters of ``f`` pay ``min(money, r * utility)``."""
-        cls, money = self.cls, self.money
+        cls, money, track = self.cls, self.money, self.track
         for u, light, heavy in self.sup.parts[f]:
             pay, pay1 = r * u, r1 * u
+            olds = itemgetter(*light)(cls) if len(light) > 1 else tuple(cls[g] for g in light)
             moved = {}
-            for i in set(map(cls.__getitem__, light)) | {cls[g] for g, _ in heavy}:
+            for i in set(olds).union(cls[g] for g, _ in heavy):
                 b, b1 = money[i]
                 if b <= pay:
                     moved[i] = 0  # spent everything
                 else:
-                    moved[i] = self.intern((b - pay, b1 - pay1 if self.track else 0))
-            for g in light:
-                cls[g] = moved[cls[g]]
+                    moved[i] = self.intern((b - pay, b1 - pay1 if track else 0))
+            for g, new in zip(light, map(moved.__getitem__, olds)):
+                cls[g] = new
             for g, _ in heavy:
                 cls[g] = moved[cls[g]]
 
@@ -299,7 +357,7 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     the budget, ``greedy`` funds the most popular remaining projects that fit."""
     utility, completion = params.utility, params.completion
     tie = profile.tie_rank(params.tie_break)
-    support = _Support(profile, utility)
+    support = _Support.of(profile, utility)
     free, alive = _mes_projects(profile, support)
     n = profile.n_voters
     budget = profile.budget
@@ -327,17 +385,32 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
 
 
 def _add1(profile, support, utility, tie, free, alive, base):
-    """The add1 loop, jumping over shares that provably repeat an outcome."""
+    """The add1 loop, jumping over shares that provably repeat an outcome.
+
+    Each run records a snapshot after every round with the share up to
+    which all decisions so far stay the same; the next run resumes from the
+    deepest snapshot still valid at its share instead of starting over.
+    """
     budget = profile.budget
     costs = profile.costs
     previous_order, previous_run = list(free), None
     alive_set = set(alive)
+    snapshots: list[tuple] = []
     k = 0
     runs = 0
     while True:
         t = base + k
         run = _Run(profile, support, utility, tie, t, track=True)
-        order = run.run(free, alive)
+        depth = 0
+        while depth < len(snapshots) and (snapshots[depth][0] is None or t < snapshots[depth][0]):
+            depth += 1
+        if depth:
+            run.resume(snapshots[depth - 1])
+            order = run.run()
+        else:
+            order = run.run(free, alive)
+        run.snapshots = snapshots[:depth] + run.snapshots
+        snapshots = run.snapshots
         runs += 1
         spent = sum(costs[c] for c in order)
         if spent > budget:
