@@ -55,6 +55,15 @@ class Profile:
     def m(self) -> int:
         return len(self.ids)
 
+    def split_supporters(self) -> tuple[list[list[int]], list[list[tuple[int, int]]]]:
+        """Per project: its single-voter groups, and ``(group, weight)`` of the others."""
+        if "split" not in self.cache:
+            w = self.weights
+            light = [[g for g in supp if w[g] == 1] for supp in self.supporters]
+            heavy = [[(g, w[g]) for g in supp if w[g] != 1] for supp in self.supporters]
+            self.cache["split"] = (light, heavy)
+        return self.cache["split"]
+
     def scores(self, g: int) -> tuple[int, ...]:
         projects, scores, _ = self.groups[g]
         return scores if scores is not None else (1,) * len(projects)

@@ -69,15 +69,13 @@ class _Support:
     def __init__(self, profile: Profile, utility: str):
         self.points = points = utility == "points"
         self.n_groups = len(profile.groups)
-        weights = profile.weights
         self.parts: list[list[tuple[int, list, list]]] = [[] for _ in range(profile.m)]
         self.total_utility = [0] * profile.m
         if not points:
+            lights, heavies = profile.split_supporters()
             for c, supp in enumerate(profile.supporters):
                 if supp:
-                    light = [g for g in supp if weights[g] == 1]
-                    heavy = [(g, weights[g]) for g in supp if weights[g] != 1]
-                    self.parts[c].append((1, light, heavy))
+                    self.parts[c].append((1, lights[c], heavies[c]))
                     self.total_utility[c] = profile.approvals[c]
             return
         split: dict[tuple[int, int], tuple[list, list]] = {}

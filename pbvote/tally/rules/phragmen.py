@@ -9,14 +9,17 @@ project that does not fit (as pabutools does: if any of the projects tied
 for the smallest load does not fit, it stops).
 
 **Exactness and speed.** Loads are exact rationals. A voter's load is the
-load set when the last funded project she supports was funded, so voters
-are grouped by that project: for each candidate we keep ``{last funded
-project: number of its supporters}`` (integers), and its new load costs
-one multiplication per funded project. Loads only grow, so a candidate's
-last value is a lower bound and candidates are re-evaluated lazily.
+load set when the last funded project she supports was funded, so each
+ballot group only records that project; a candidate's new load counts its
+supporters per recorded project (``Counter``, at C speed) and costs one
+multiplication per funded project. Loads only grow, so a candidate's last
+value is a lower bound and candidates are re-evaluated lazily.
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from operator import itemgetter
 
 from ..profile import Profile, Q
 from .base import Params, RuleResult, money
@@ -32,11 +35,10 @@ def phragmen(profile: Profile, params: Params) -> RuleResult:
     approvals = profile.approvals
     tie = profile.tie_rank(params.tie_break)
     budget = profile.budget
-    groups = profile.groups
-    # last[g] = index into loads of the last funded project group g supports
-    last = [0] * len(groups)
+    light, heavy = profile.split_supporters()
+    # last[g]: index into loads of the last funded project group g supports
+    last = [0] * len(profile.groups)
     loads = [Q(0)]  # loads[0]: nobody funded yet
-    cnt: list[dict[int, int]] = [{0: approvals[c]} if approvals[c] else {} for c in range(m)]
     remaining = {c for c in range(m) if costs[c] <= budget}
     stale = {c: (Q(costs[c]) / approvals[c] if approvals[c] else None) for c in remaining}
     order: list[int] = []
@@ -46,9 +48,15 @@ def phragmen(profile: Profile, params: Params) -> RuleResult:
     stop_at = None
 
     def new_load(c):
-        if not approvals[c]:
-            return None  # infinite
-        return (sum(loads[s] * w for s, w in cnt[c].items()) + costs[c]) / approvals[c]
+        """(loads of its supporters + its cost) / number of its supporters."""
+        if len(light[c]) > 1:
+            count = Counter(itemgetter(*light[c])(last))
+        else:
+            count = Counter(last[g] for g in light[c])
+        for g, w in heavy[c]:
+            count[last[g]] += w
+        count.pop(0, None)  # load 0
+        return (sum(loads[s] * w for s, w in count.items()) + costs[c]) / approvals[c]
 
     while remaining:
         finite = sorted((c for c in remaining if stale[c] is not None),
@@ -80,18 +88,10 @@ def phragmen(profile: Profile, params: Params) -> RuleResult:
                       f"its cost so that no one carries more than {money(best_load)}.")
         s_new = len(loads)
         loads.append(best_load)
-        for g in profile.supporters[f]:
-            old = last[g]
+        for g in light[f]:
             last[g] = s_new
-            projects, _, w = groups[g]
-            for c in projects:
-                d = cnt[c]
-                left = d[old] - w
-                if left:
-                    d[old] = left
-                else:
-                    del d[old]
-                d[s_new] = d.get(s_new, 0) + w
+        for g, _ in heavy[f]:
+            last[g] = s_new
     for c in range(m):
         if c in details:
             continue
