@@ -297,8 +297,8 @@ def parse(text: str) -> PabulibFile:
                 vote_lines.append(line)
     except csv.Error as exc:
         raise PabulibError(f"bad CSV: {exc}", reader.line_num) from None
-    if len(seen_sections) < 2:
-        missing = SECTIONS[len(seen_sections)]
+    if len(seen_sections) < 3 or not vote_columns:
+        missing = SECTIONS[len(seen_sections)] if len(seen_sections) < 3 else "VOTES header"
         raise PabulibError(f"section {missing} is missing")
     if "budget" not in meta_keys:
         raise PabulibError("META has no budget")
