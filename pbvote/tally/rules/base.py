@@ -35,6 +35,7 @@ def money(amount, scale: int = 1) -> str:
     """Format an exact amount of the smallest unit for a sentence."""
     if scale != 1:
         amount = amount / scale
-    if hasattr(amount, "denominator") and amount.denominator != 1:
-        return f"{float(amount):,.2f}"
+    if isinstance(amount, float) or getattr(amount, "denominator", 1) != 1:
+        value = float(amount)
+        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
     return f"{int(amount):,}"

@@ -22,8 +22,8 @@ projects of that order: compare two optimal sets project by project in the
 order (value per cost, then tie-break); the first project where they differ
 is funded in the set we return.
 
-Small instances are also solved by dynamic programming over money when the
-budget divided by the gcd of the costs is small; both give the same set.
+Free projects (cost 0) with any support are always funded; projects nobody
+supports are never funded (they add nothing).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def solve(costs: list[int], values: list[int], budget: int, tie: list[int]) -> t
     n = len(costs)
 
     # free projects with value are always in; worthless projects never help
-    free = [i for i in range(n) if costs[i] == 0 and values[i] > 0]
+    free = sorted((i for i in range(n) if costs[i] == 0 and values[i] > 0), key=tie.__getitem__)
     items = [i for i in range(n) if costs[i] > 0 and values[i] > 0 and costs[i] <= budget]
 
     def compare(a: int, b: int) -> int:
@@ -57,7 +57,6 @@ def solve(costs: list[int], values: list[int], budget: int, tie: list[int]) -> t
     c = [costs[i] for i in items]
     v = [values[i] for i in items]
     k = len(items)
-    # suffix sums let the bound stop early when everything left fits
     best_value = -1
     best_take: list[bool] = []
     take = [False] * k
@@ -111,7 +110,7 @@ def knapsack(profile: Profile, params: Params) -> RuleResult:
         elif profile.costs[c] > profile.budget:
             reasons[c] = f"Not funded: it costs more than the whole budget ({money(profile.budget)})."
         else:
-            reasons[c] = (f"Not funded: no set containing it that fits in the budget reaches the "
-                          f"optimal total {best:,} (its own value is {values[c]:,}; "
+            reasons[c] = (f"Not funded: the best set that fits in the budget (total {best:,}) "
+                          f"does not include it (its own value is {values[c]:,}; "
                           f"{money(profile.budget - spent)} is left unspent).")
     return RuleResult(chosen, details, reasons, {"welfare": best})

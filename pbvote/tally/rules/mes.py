@@ -189,8 +189,27 @@ class _Run:
             for g, w in heavy:
                 count[cls[g]] += w
             count.pop(0, None)  # nothing left to pay with
-            out.extend((*money[i], u, w) for i, w in count.items())
+            out += [(m[0], m[1], u, w) for m, w in zip(map(money.__getitem__, count), count.values())]
         return out
+
+    def money_left(self, c: int) -> float:
+        """Money ``c``'s supporters still hold, for explanations only.
+
+        A float (rounded for display): no decision depends on it - MES
+        already established exactly that it is less than the cost.
+        """
+        per_group = self.__dict__.get("_per_group")
+        if per_group is None:
+            amount = [float(m[0]) for m in self.money]
+            per_group = self._per_group = list(map(amount.__getitem__, self.cls))
+        total = 0.0
+        for _, light, heavy in self.sup.parts[c]:
+            if len(light) > 1:
+                total += sum(itemgetter(*light)(per_group))
+            elif light:
+                total += per_group[light[0]]
+            total += sum(per_group[g] * w for g, w in heavy)
+        return total
 
     def rho(self, c: int, entries: list):
         """Return ``(rho, rho_slope)`` for project ``c``, or ``None`` if unaffordable.
@@ -357,6 +376,7 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     tie = profile.tie_rank(params.tie_break)
     support = _Support.of(profile, utility)
     free, alive = _mes_projects(profile, support)
+    free.sort(key=tie.__getitem__)  # free projects come first, in tie-break order
     n = profile.n_voters
     budget = profile.budget
     base = Q(budget) / n if n else Q(0)
@@ -447,20 +467,18 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
             continue
         can_pay = None
         if run is not None and profile.approvals[c]:
-            can_pay = sum(b * w for b, _, _, w in run.entries(c))
+            can_pay = run.money_left(c)
         if can_pay is None:
             details[c] = {"supporters_can_pay": 0, "cost": costs[c]}
             reasons[c] = "Not funded: nobody voted for it." if profile.approvals[c] == 0 else \
                 "Not funded."
             continue
-        details[c] = {"supporters_can_pay": _num(can_pay), "cost": costs[c]}
+        details[c] = {"supporters_can_pay": round(can_pay, 2), "cost": costs[c]}
         if c in chosen:
             continue
-        if can_pay < costs[c]:
-            reasons[c] = (f"Not funded: its supporters had only {money(can_pay)} left of their "
-                          f"shares, less than its cost {money(costs[c])}.")
-        else:  # pragma: no cover - MES ends only when nothing is affordable
-            reasons[c] = "Not funded."
+        # MES ends only when no project is affordable (checked exactly in the run)
+        reasons[c] = (f"Not funded: its supporters had only {money(can_pay)} left of their "
+                      f"shares, less than its cost {money(costs[c])}.")
     return RuleResult(list(order), details, reasons)
 
 
