@@ -104,10 +104,11 @@ def pytest_generate_tests(metafunc):
         cases = []
         ref, exact = reference(), exact_reference()
         for name in shared_files():
-            rules = dict(ref.get(name, {}).get("rules", {}))
+            rules = {rule: entry for rule, entry in ref.get(name, {}).get("rules", {}).items()
+                     if entry.get("status") == "ok"}
             for rule, entry in exact.get(name, {}).items():
                 if isinstance(entry, dict) and "selected" in entry:
-                    rules.setdefault(rule, entry)
+                    rules.setdefault(rule, entry)  # pabutools did not finish: exact reference
             for rule in REFERENCE_RULES:
                 if rule not in rules:
                     continue
