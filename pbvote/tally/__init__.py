@@ -137,7 +137,9 @@ def satisfaction(profile: Profile, chosen: set[int]) -> Satisfaction:
     """How many voters have 0, 1, 2, ... funded projects on their ballot."""
     hits = [0] * len(profile.groups)
     for c in chosen:
-        for g in profile.supporters[c]:
+        for g in profile.light[c]:
+            hits[g] += 1
+        for g, _ in profile.heavy[c]:
             hits[g] += 1
     histogram: dict[int, int] = {}
     for k, w in zip(hits, profile.weights):

@@ -36,7 +36,9 @@ class Profile:
 
     ``groups[g] = (projects, scores, weight)``; ``scores`` is ``None`` when
     every listed project gets one point (approval, choose-1).
-    ``supporters[c]`` lists the groups that list project ``c``.
+    ``supporters[c]`` lists the groups that list project ``c``; ``light[c]``
+    the single-voter ones among them and ``heavy[c]`` the ``(group, weight)``
+    of the others (rules count single voters at C speed).
     """
 
     ids: list[str]
@@ -48,6 +50,8 @@ class Profile:
     approvals: list[int]
     points: list[int]
     supporters: list[list[int]]
+    light: list[list[int]]
+    heavy: list[list[tuple[int, int]]]
     threshold: int | None = None
     cache: dict = field(default_factory=dict)
 
@@ -57,12 +61,7 @@ class Profile:
 
     def split_supporters(self) -> tuple[list[list[int]], list[list[tuple[int, int]]]]:
         """Per project: its single-voter groups, and ``(group, weight)`` of the others."""
-        if "split" not in self.cache:
-            w = self.weights
-            light = [[g for g in supp if w[g] == 1] for supp in self.supporters]
-            heavy = [[(g, w[g]) for g in supp if w[g] != 1] for supp in self.supporters]
-            self.cache["split"] = (light, heavy)
-        return self.cache["split"]
+        return self.light, self.heavy
 
     def scores(self, g: int) -> tuple[int, ...]:
         projects, scores, _ = self.groups[g]
@@ -112,7 +111,8 @@ def _compile(election: Election) -> Profile:
     ids = [p.id for p in election.projects]
     index = {pid: i for i, pid in enumerate(ids)}
     m = len(ids)
-    supporters: list[list[int]] = [[] for _ in range(m)]
+    light: list[list[int]] = [[] for _ in range(m)]
+    heavy: list[list[tuple[int, int]]] = [[] for _ in range(m)]
     groups = []
     weights = []
     get = index.__getitem__
@@ -134,10 +134,14 @@ def _compile(election: Election) -> Profile:
         g = len(groups)
         groups.append((projects, scores, w))
         weights.append(w)
-        for c in projects:
-            supporters[c].append(g)
-    wget = weights.__getitem__
-    approvals = [sum(map(wget, supp)) for supp in supporters]
+        if w == 1:
+            for c in projects:
+                light[c].append(g)
+        else:
+            for c in projects:
+                heavy[c].append((g, w))
+    supporters = [lt + [g for g, _ in hv] if hv else lt for lt, hv in zip(light, heavy)]
+    approvals = [len(lt) + sum(w for _, w in hv) for lt, hv in zip(light, heavy)]
     return Profile(
         ids=ids,
         costs=[p.cost for p in election.projects],
@@ -148,5 +152,7 @@ def _compile(election: Election) -> Profile:
         approvals=approvals,
         points=points if with_points else list(approvals),
         supporters=supporters,
+        light=light,
+        heavy=heavy,
         threshold=election.min_project_score_threshold,
     )

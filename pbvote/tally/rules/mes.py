@@ -15,36 +15,39 @@ Ties are broken by the tie-break order (``lexico`` or ``equalshares``).
 
 **Speed, without approximation.**
 
-* *Voter classes.* Two voters who support the same funded projects have
-  paid the same amounts, so they hold the same money. Voters are kept in
-  classes keyed by the set of funded projects they support (and, for point
-  utilities, what they gave each); a project's supporters are summarised as
-  ``{class: weight}``. Computing ``rho`` costs the number of classes among
-  its supporters, not the number of voters.
+* *Voter classes.* Voters holding exactly the same money form one class
+  (identical ballots always do; so do many others). Each ballot group
+  records its class; a project's supporters per class are counted with
+  ``collections.Counter`` at C speed, so ``rho`` is solved over a few
+  classes instead of all voters. Voters who spent everything are dropped.
+* *Poor/rich split.* ``rho`` is found by starting from "everybody pays the
+  same" and moving the voters who cannot afford it to "pays all she has",
+  a few linear passes instead of a sort of all supporters.
 * *Lazy evaluation.* Money only decreases, so a project's ``rho`` only
   increases from round to round: its last value is a lower bound. Projects
   are visited by increasing lower bound and the round stops as soon as a
   lower bound is larger than the best exact ``rho`` found (pabutools does
   the same, so ties resolve identically).
 
-**add1 completion without one run per currency unit.** ``add1`` reruns MES
-with the per-voter share raised by one unit (``t = budget/n + k``,
-``k = 0, 1, 2, ...``), keeps the last outcome that fits the real budget and
-stops at the first one that is exhaustive. Within one run every money
-amount is an affine function ``a*t + b`` of the share ``t`` as long as the
-*combinatorial* course of the run is the same (which classes pay in full,
-which project wins each round, which drop out): costs are constants, a
-class's money starts at ``t`` and each payment is either all its money or
-``rho*u`` where ``rho`` solves a linear equation in the classes' money. So
-the run at ``t0`` carries the slope of every amount next to its value, and
-for every comparison it makes (``d(t0) >= 0`` or ``< 0``) it computes where
-that affine ``d`` changes sign. Below the nearest such point the run would
-make exactly the same decisions, hence the same outcome; the next run is at
-the first ``k`` at or beyond it (never fewer than one unit ahead). The
-result is identical to stepping one unit at a time - it skips only runs that
-provably repeat the previous outcome. Consecutive runs usually share a
-prefix of funded projects, and the voter classes after each prefix are
-cached, so a rerun only recomputes money, not classes.
+**add1 without one run per currency unit.** ``add1`` reruns MES with the
+per-voter share raised by one unit (``t = budget/n + k``, ``k = 0, 1, ...``),
+keeps the last outcome that fits the real budget and stops at the first
+exhaustive one. Within one run every amount of money is an affine function
+``a*t + b`` of the share as long as the run's course does not change (who
+pays in full for each funded project, which project wins each round, which
+drop out): a class starts with ``t`` and each payment is either all its
+money or ``rho*u``, with ``rho`` solving a linear equation. So a run at
+``t0`` carries each amount's slope next to its value and, for every decision
+it takes on the sign of some ``d(t)``, computes where that affine ``d``
+changes sign; below the nearest such point every decision, hence the
+outcome, is the same. Two refinements keep that point far: for projects
+that are *not* funded in a round, the affine ``rho`` of their current split
+is a lower bound of their true ``rho`` at every ``t`` (which is all their
+comparisons need), so only the funded project's split must stay fixed; and
+each run snapshots its state after every round with the point up to which
+those rounds stay valid, so the next run resumes from the deepest valid
+snapshot (re-evaluating the affine amounts at the new ``t``) instead of
+starting over. The result is identical to stepping one unit at a time.
 """
 
 from __future__ import annotations
@@ -73,8 +76,8 @@ class _Support:
         self.total_utility = [0] * profile.m
         if not points:
             lights, heavies = profile.split_supporters()
-            for c, supp in enumerate(profile.supporters):
-                if supp:
+            for c in range(profile.m):
+                if profile.approvals[c]:
                     self.parts[c].append((1, lights[c], heavies[c]))
                     self.total_utility[c] = profile.approvals[c]
             return
@@ -192,23 +195,17 @@ class _Run:
             out += [(m[0], m[1], u, w) for m, w in zip(map(money.__getitem__, count), count.values())]
         return out
 
-    def money_left(self, c: int) -> float:
-        """Money ``c``'s supporters still hold, for explanations only.
-
-        A float (rounded for display): no decision depends on it - MES
-        already established exactly that it is less than the cost.
-        """
-        per_group = self.__dict__.get("_per_group")
-        if per_group is None:
-            amount = [float(m[0]) for m in self.money]
-            per_group = self._per_group = list(map(amount.__getitem__, self.cls))
-        total = 0.0
+    def money_left(self, c: int):
+        """Money ``c``'s supporters still hold (exact, summed per class)."""
+        cls, money = self.cls, self.money
+        total = 0
         for _, light, heavy in self.sup.parts[c]:
-            if len(light) > 1:
-                total += sum(itemgetter(*light)(per_group))
-            elif light:
-                total += per_group[light[0]]
-            total += sum(per_group[g] * w for g, w in heavy)
+            count = Counter(itemgetter(*light)(cls)) if len(light) > 1 else Counter(
+                cls[g] for g in light)
+            for g, w in heavy:
+                count[cls[g]] += w
+            count.pop(0, None)
+            total += sum(money[i][0] * w for i, w in count.items())
         return total
 
     def rho(self, c: int, entries: list):
@@ -473,7 +470,7 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
             reasons[c] = "Not funded: nobody voted for it." if profile.approvals[c] == 0 else \
                 "Not funded."
             continue
-        details[c] = {"supporters_can_pay": round(can_pay, 2), "cost": costs[c]}
+        details[c] = {"supporters_can_pay": _num(can_pay), "cost": costs[c]}
         if c in chosen:
             continue
         # MES ends only when no project is affordable (checked exactly in the run)
