@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 VOTE_TYPES = ("approval", "choose-1", "cumulative", "ordinal", "scoring")
@@ -190,10 +191,15 @@ class Election:
                 return p
         raise KeyError(project_id)
 
+    @cached_property
+    def ranking_length(self) -> int:
+        """Length positional scores count from: META max_length, else the longest ballot."""
+        return self.max_length or max((len(b.projects) for b in self.ballots), default=0)
+
     def ballot_scores(self, ballot: Ballot) -> tuple:
         """The score a ballot gives each project it lists (1 for approval)."""
         if self.vote_type == "ordinal":
-            length = self.max_length or max((len(b.projects) for b in self.ballots), default=0)
+            length = self.ranking_length
             f = SCORING_FUNCTIONS[self.scoring]
             return tuple(f(i, length) for i in range(len(ballot.projects)))
         if ballot.points is not None and self.vote_type in ("cumulative", "scoring"):
