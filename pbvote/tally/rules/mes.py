@@ -60,6 +60,7 @@ from ..profile import Profile, Q
 from .base import Params, RuleResult, money
 from .greedy import utilitarian_completion
 
+
 class _Support:
     """Who supports what: per project, the groups of identical ballots.
 
@@ -383,6 +384,12 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     elif completion in ("add1", "add1+greedy"):
         order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base)
         info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t)
+        if last is not None and final_t != last.t:
+            # explain with the money of the final share itself (same outcome by
+            # construction; checked, as a guard on the jump logic)
+            last = _Run(profile, support, utility, tie, final_t, track=False)
+            if last.run(free, alive) != order:  # pragma: no cover - would be a bug
+                raise AssertionError("add1 jump changed the outcome")
     else:
         last = _Run(profile, support, utility, tie, base, track=False)
         order = last.run(free, alive)
