@@ -1,0 +1,495 @@
+"""Method of Equal Shares (MES), exact, with its completions.
+
+**The rule.** Every voter gets an equal share ``t`` of the budget (budget /
+number of voters). Round after round, for each project we find the smallest
+``rho`` such that its supporters, each paying ``min(own money left,
+rho x utility)``, together cover its cost; the project with the smallest
+``rho`` (its voters pay the least per unit of utility) is funded and its
+supporters pay. Projects whose supporters no longer have enough money
+together drop out. It ends when no project can be paid for.
+
+**Exactness.** Money is in the smallest currency unit; shares and payments
+are exact rationals (``gmpy2.mpq`` or ``fractions.Fraction``), so every
+comparison of ``rho`` values - which decides the outcome - is exact.
+Ties are broken by the tie-break order (``lexico`` or ``equalshares``).
+
+**Speed, without approximation.**
+
+* *Voter classes.* Voters holding exactly the same money form one class
+  (identical ballots always do; so do many others). Each ballot group
+  records its class; a project's supporters per class are counted with
+  ``collections.Counter`` at C speed, so ``rho`` is solved over a few
+  classes instead of all voters. Voters who spent everything are dropped.
+* *Poor/rich split.* ``rho`` is found by starting from "everybody pays the
+  same" and moving the voters who cannot afford it to "pays all she has",
+  a few linear passes instead of a sort of all supporters.
+* *Lazy evaluation.* Money only decreases, so a project's ``rho`` only
+  increases from round to round: its last value is a lower bound. Projects
+  are visited by increasing lower bound and the round stops as soon as a
+  lower bound is larger than the best exact ``rho`` found (pabutools does
+  the same, so ties resolve identically).
+
+**add1 without one run per currency unit.** ``add1`` reruns MES with the
+per-voter share raised by one unit (``t = budget/n + k``, ``k = 0, 1, ...``),
+keeps the last outcome that fits the real budget and stops at the first
+exhaustive one. Within one run every amount of money is an affine function
+``a*t + b`` of the share as long as the run's course does not change (who
+pays in full for each funded project, which project wins each round, which
+drop out): a class starts with ``t`` and each payment is either all its
+money or ``rho*u``, with ``rho`` solving a linear equation. So a run at
+``t0`` carries each amount's slope next to its value and, for every decision
+it takes on the sign of some ``d(t)``, computes where that affine ``d``
+changes sign; below the nearest such point every decision, hence the
+outcome, is the same. Two refinements keep that point far: for projects
+that are *not* funded in a round, the affine ``rho`` of their current split
+is a lower bound of their true ``rho`` at every ``t`` (which is all their
+comparisons need), so only the funded project's split must stay fixed; and
+each run snapshots its state after every round with the point up to which
+those rounds stay valid, so the next run resumes from the deepest valid
+snapshot (re-evaluating the affine amounts at the new ``t``) instead of
+starting over. The result is identical to stepping one unit at a time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from math import ceil
+from operator import itemgetter
+
+from ..profile import Profile, Q
+from .base import Params, RuleResult, money
+from .greedy import utilitarian_completion
+
+
+class _Support:
+    """Who supports what: per project, the groups of identical ballots.
+
+    ``parts[c]`` lists ``(utility, light, heavy)``: one entry for
+    approval-style utilities, one per points value otherwise; ``light`` are
+    the groups of a single voter (counted at C speed with ``Counter``),
+    ``heavy`` the ``(group, weight)`` pairs of larger groups.
+    """
+
+    def __init__(self, profile: Profile, utility: str):
+        self.points = points = utility == "points"
+        self.n_groups = len(profile.groups)
+        self.parts: list[list[tuple[int, list, list]]] = [[] for _ in range(profile.m)]
+        self.total_utility = [0] * profile.m
+        if not points:
+            lights, heavies = profile.split_supporters()
+            for c in range(profile.m):
+                if profile.approvals[c]:
+                    self.parts[c].append((1, lights[c], heavies[c]))
+                    self.total_utility[c] = profile.approvals[c]
+            return
+        split: dict[tuple[int, int], tuple[list, list]] = {}
+        for g, (projects, _, w) in enumerate(profile.groups):
+            for c, u in zip(projects, profile.scores(g)):
+                if u <= 0:
+                    continue
+                light, heavy = split.setdefault((c, u), ([], []))
+                if w == 1:
+                    light.append(g)
+                else:
+                    heavy.append((g, w))
+        for (c, u), (light, heavy) in sorted(split.items()):
+            self.parts[c].append((u, light, heavy))
+            self.total_utility[c] += u * (len(light) + sum(w for _, w in heavy))
+
+    @classmethod
+    def of(cls, profile: Profile, utility: str) -> "_Support":
+        key = ("mes-support", utility == "points")
+        if key not in profile.cache:
+            profile.cache[key] = cls(profile, utility)
+        return profile.cache[key]
+
+
+class _Run:
+    """One MES run at per-voter share ``t``; optionally tracks where it changes.
+
+    Voters with exactly the same money form one class: ``money[i]`` is
+    ``(amount, slope)`` of class ``i`` (``slope`` is the derivative in ``t``,
+    tracked for add1, else 0) and ``cls[g]`` the class of group ``g``.
+    Class ``ZERO`` holds those who spent everything; they are skipped, as
+    they can pay nothing more.
+    """
+
+    ZERO = 0
+
+    def __init__(self, profile: Profile, support: _Support, utility: str,
+                 tie: list[int], t, track: bool):
+        self.p = profile
+        self.sup = support
+        self.tie = tie
+        self.t = t
+        self.track = track
+        self.next_change = None  # smallest t' >= t where a decision may flip
+        self.mult = list(profile.costs) if utility == "cost" else [1] * profile.m
+        start = (Q(t), Q(1) if track else 0)
+        self.money = [(Q(0), 0), start]
+        self.index = {(0, 0): 0, start: 1}
+        self.cls = [1] * support.n_groups
+        self.split: dict = {}
+        self.snapshots: list[tuple] = []  # after each round, when tracking
+        self.order: list[int] = []
+        self.stale: dict = {}
+        self.remaining: set[int] = set()
+        self.rounds: dict[int, dict] = {}
+
+    def snapshot(self) -> tuple:
+        """Everything a later run needs to resume after this round."""
+        return (self.next_change, self.t, list(self.cls), list(self.money), dict(self.stale),
+                set(self.remaining), list(self.order), dict(self.rounds))
+
+    def resume(self, snap: tuple) -> None:
+        """Continue from ``snap`` (taken at share ``t0``) at this run's share.
+
+        Valid when this run's ``t`` is below the snapshot's change point:
+        every decision so far is then the same, and every amount is the
+        same affine function of ``t``, evaluated here at the new ``t``.
+        """
+        limit, t0, cls, money, stale, remaining, order, rounds = snap
+        dt = self.t - t0
+        self.next_change = limit
+        self.cls = list(cls)
+        self.money = [(b + b1 * dt, b1) for b, b1 in money]
+        self.index = {key: i for i, key in enumerate(self.money)}
+        self.stale = {c: (v + v1 * dt, v1) for c, (v, v1) in stale.items()}
+        self.remaining = set(remaining)
+        self.order = list(order)
+        self.rounds = {c: {**rd, "r": rd["r"] + rd["r1"] * dt} for c, rd in rounds.items()}
+
+    def intern(self, key) -> int:
+        i = self.index.get(key)
+        if i is None:
+            i = self.index[key] = len(self.money)
+            self.money.append(key)
+        return i
+
+    # -- change tracking ----------------------------------------------------
+    def watch(self, d0, d1) -> None:
+        """A decision was taken on the sign of ``d(t) = d0 + d1 (t - t0)``."""
+        if not d1:
+            return
+        if d0 == 0:
+            root = self.t
+        elif (d0 > 0) == (d1 > 0):
+            return
+        else:
+            root = self.t - Q(d0) / d1
+        if self.next_change is None or root < self.next_change:
+            self.next_change = root
+
+    # -- one project --------------------------------------------------------
+    def entries(self, c: int) -> list:
+        """``(money, slope, utility, voters)`` per class among ``c``'s supporters."""
+        out = []
+        cls, money = self.cls, self.money
+        for u, light, heavy in self.sup.parts[c]:
+            if len(light) > 1:
+                count = Counter(itemgetter(*light)(cls))
+            else:
+                count = Counter(cls[g] for g in light)
+            for g, w in heavy:
+                count[cls[g]] += w
+            count.pop(0, None)  # nothing left to pay with
+            out += [(m[0], m[1], u, w) for m, w in zip(map(money.__getitem__, count), count.values())]
+        return out
+
+    def money_left(self, c: int):
+        """Money ``c``'s supporters still hold (exact, summed per class)."""
+        cls, money = self.cls, self.money
+        total = 0
+        for _, light, heavy in self.sup.parts[c]:
+            count = Counter(itemgetter(*light)(cls)) if len(light) > 1 else Counter(
+                cls[g] for g in light)
+            for g, w in heavy:
+                count[cls[g]] += w
+            count.pop(0, None)
+            total += sum(money[i][0] * w for i, w in count.items())
+        return total
+
+    def rho(self, c: int, entries: list):
+        """Return ``(rho, rho_slope)`` for project ``c``, or ``None`` if unaffordable.
+
+        Solves ``sum(min(money, r * u) * voters) = cost`` by the poor/rich
+        split: start with ``r = cost / total utility``; whoever cannot pay
+        ``r * u`` pays all her money and ``r`` is recomputed for the rest,
+        until nobody else is short. ``r`` only grows, so this ends with the
+        exact solution after a few linear passes.
+        """
+        cost = self.p.costs[c]
+        track = self.track
+        rich = entries
+        uniform = not self.sup.points
+        denom = sum(e[3] for e in entries) if uniform else sum(u * w for _, _, u, w in entries)
+        paid = 0
+        paid_slope = 0
+        poor_all = []
+        while True:
+            if not denom:  # everyone pays all they have and it is not enough
+                if track:
+                    self.watch(paid - cost, paid_slope)
+                return None
+            r = Q(cost - paid) / denom
+            if uniform:
+                poor = [e for e in rich if e[0] < r]
+                if not poor:
+                    break
+                rich = [e for e in rich if not e[0] < r]
+            else:
+                poor = [e for e in rich if e[0] < r * e[2]]
+                if not poor:
+                    break
+                rich = [e for e in rich if not e[0] < r * e[2]]
+            for b, b1, u, w in poor:
+                paid += b * w
+                denom -= u * w
+                if track:
+                    paid_slope += b1 * w
+            if paid >= cost and denom:
+                pass  # r = (cost - paid) / denom <= 0 cannot happen: poor had b < r*u
+            poor_all.extend(poor)
+        r_slope = -Q(paid_slope) / denom if track else 0
+        if track:
+            self.split[c] = (poor_all, rich, r, r_slope)
+        m = self.mult[c]
+        return (r / m, r_slope / m) if m != 1 else (r, r_slope)
+
+    def watch_split(self, c: int) -> None:
+        """Keep the winner's payments affine: who pays all, who pays ``r*u``.
+
+        Only the funded project needs this. For any other project the
+        affine ``r(t)`` of its current split is a lower bound of its true
+        ``r`` at every ``t`` (paying ``min(money, r*u)`` never collects more
+        than the split assumes), which is all its comparisons need.
+        """
+        poor, rich, r, r_slope = self.split[c]
+        for b, b1, u, w in poor:  # pays everything: b <= r*u
+            self.watch(r * u - b, r_slope * u - b1)
+        for b, b1, u, w in rich:  # pays r*u <= b
+            d1 = b1 - r_slope * u
+            if d1 < 0 or b == r * u:
+                self.watch(b - r * u, d1)
+
+    # -- the whole run ------------------------------------------------------
+    def start(self, start_order: list[int], alive: list[int]) -> None:
+        costs = self.p.costs
+        self.order = list(start_order)
+        # first lower bounds: cost / total utility (as if money were unlimited)
+        self.stale = {c: (Q(costs[c]) / self.sup.total_utility[c] / self.mult[c], 0)
+                      for c in alive}
+        self.remaining = set(alive)
+
+    def run(self, start_order: list[int] | None = None, alive: list[int] | None = None) -> list[int]:
+        """Run (or, after :meth:`resume`, finish) MES; return the funded order."""
+        if start_order is not None:
+            self.start(start_order, alive)
+        tie, track = self.tie, self.track
+        stale, remaining, rounds, order = self.stale, self.remaining, self.rounds, self.order
+        while remaining:
+            cand = sorted(remaining, key=lambda c: (stale[c][0], tie[c]))
+            best = None
+            best_rho = None
+            evaluated = []
+            skipped_from = len(cand)
+            for j, c in enumerate(cand):
+                if best is not None and stale[c][0] > best_rho[0]:
+                    skipped_from = j
+                    break
+                res = self.rho(c, self.entries(c))
+                if res is None:
+                    remaining.discard(c)
+                    continue
+                stale[c] = res
+                evaluated.append(c)
+                if best is None or res[0] < best_rho[0] or (
+                        res[0] == best_rho[0] and tie[c] < tie[best]):
+                    best, best_rho = c, res
+            if best is None:
+                break
+            if track:
+                self.watch_split(best)
+                for c in evaluated:
+                    if c != best:
+                        self.watch(stale[c][0] - best_rho[0], stale[c][1] - best_rho[1])
+                for c in cand[skipped_from:]:
+                    self.watch(stale[c][0] - best_rho[0], stale[c][1] - best_rho[1])
+            m = self.mult[best]
+            r, r1 = best_rho[0] * m, best_rho[1] * m
+            self.pay(best, r, r1)
+            rounds[best] = {"round": len(rounds) + 1, "r": r, "r1": r1}
+            order.append(best)
+            remaining.discard(best)
+            if track:
+                self.snapshots.append(self.snapshot())
+        return order
+
+    def pay(self, f: int, r, r1) -> None:
+        """Supporters of ``f`` pay ``min(money, r * utility)``."""
+        cls, money, track = self.cls, self.money, self.track
+        for u, light, heavy in self.sup.parts[f]:
+            pay, pay1 = r * u, r1 * u
+            olds = itemgetter(*light)(cls) if len(light) > 1 else tuple(cls[g] for g in light)
+            moved = {}
+            for i in set(olds).union(cls[g] for g, _ in heavy):
+                b, b1 = money[i]
+                if b <= pay:
+                    moved[i] = 0  # spent everything
+                else:
+                    moved[i] = self.intern((b - pay, b1 - pay1 if track else 0))
+            for g, new in zip(light, map(moved.__getitem__, olds)):
+                cls[g] = new
+            for g, _ in heavy:
+                cls[g] = moved[cls[g]]
+
+
+def _mes_projects(profile: Profile, support: _Support) -> tuple[list[int], list[int]]:
+    """(free supported projects, projects MES considers)."""
+    free, alive = [], []
+    for c in range(profile.m):
+        if not support.parts[c]:
+            continue  # nobody supports it
+        (free if profile.costs[c] == 0 else alive).append(c)
+    return free, alive
+
+
+def _next_t(t, k: int, change) -> int:
+    """The next k to try: the first grid point at or after ``change``."""
+    if change is None:
+        return None
+    step = change - t
+    return k + max(1, int(ceil(step)))
+
+
+def run_mes(profile: Profile, params: Params) -> RuleResult:
+    """Method of Equal Shares: the budget is split equally among all voters,
+    and a project is funded only if the people who voted for it can pay for it
+    together from their shares; the project that costs its supporters the least
+    per unit of benefit goes first. Each group of like-minded voters thus
+    decides over its fair share of the budget. Completions spend what is left:
+    ``add1`` raises everyone's share step by step while the result still fits
+    the budget, ``greedy`` funds the most popular remaining projects that fit."""
+    utility, completion = params.utility, params.completion
+    tie = profile.tie_rank(params.tie_break)
+    support = _Support.of(profile, utility)
+    free, alive = _mes_projects(profile, support)
+    free.sort(key=tie.__getitem__)  # free projects come first, in tie-break order
+    n = profile.n_voters
+    budget = profile.budget
+    base = Q(budget) / n if n else Q(0)
+    info: dict = {"per_voter_share": base}
+    if n == 0:
+        order, last = list(free), None
+    elif completion in ("add1", "add1+greedy"):
+        order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base)
+        info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t)
+        if last is not None and final_t != last.t:
+            # explain with the money of the final share itself (same outcome by
+            # construction; checked, as a guard on the jump logic)
+            last = _Run(profile, support, utility, tie, final_t, track=False)
+            if last.run(free, alive) != order:  # pragma: no cover - would be a bug
+                raise AssertionError("add1 jump changed the outcome")
+    else:
+        last = _Run(profile, support, utility, tie, base, track=False)
+        order = last.run(free, alive)
+    mes_order = list(order)
+    result = _explain(profile, params, mes_order, last, free)
+    if completion in ("greedy", "add1+greedy"):
+        filled = utilitarian_completion(profile, params, mes_order)
+        for c in filled.order[len(mes_order):]:
+            result.details[c] = {**result.details.get(c, {}), "completion": "greedy",
+                                 **filled.details[c]}
+            result.reasons[c] = ("Funded in the completion step: " + filled.reasons[c][len("Funded: "):])
+        result.order = filled.order
+    result.info.update(info)
+    return result
+
+
+def _add1(profile, support, utility, tie, free, alive, base):
+    """The add1 loop, jumping over shares that provably repeat an outcome.
+
+    Each run records a snapshot after every round with the share up to
+    which all decisions so far stay the same; the next run resumes from the
+    deepest snapshot still valid at its share instead of starting over.
+    """
+    budget = profile.budget
+    costs = profile.costs
+    previous_order, previous_run = list(free), None
+    alive_set = set(alive)
+    snapshots: list[tuple] = []
+    k = 0
+    runs = 0
+    while True:
+        t = base + k
+        run = _Run(profile, support, utility, tie, t, track=True)
+        depth = 0
+        while depth < len(snapshots) and (snapshots[depth][0] is None or t < snapshots[depth][0]):
+            depth += 1
+        if depth:
+            run.resume(snapshots[depth - 1])
+            order = run.run()
+        else:
+            order = run.run(free, alive)
+        run.snapshots = snapshots[:depth] + run.snapshots
+        snapshots = run.snapshots
+        runs += 1
+        spent = sum(costs[c] for c in order)
+        if spent > budget:
+            # every share from the previous run up to t - 1 gave previous_order
+            return previous_order, previous_run, runs, k + 1, (t - 1 if previous_run else None)
+        chosen = set(order)
+        exhaustive = all(spent + costs[c] > budget for c in alive_set - chosen)
+        if exhaustive:
+            return order, run, runs, k + 1, t
+        previous_order, previous_run = order, run
+        nxt = _next_t(t, k, run.next_change)
+        if nxt is None:  # pragma: no cover - no decision depends on t any more
+            return order, run, runs, k + 1, t
+        k = nxt
+
+
+def _explain(profile: Profile, params: Params, order: list[int], run, free) -> RuleResult:
+    details, reasons = {}, {}
+    chosen = set(order)
+    costs = profile.costs
+    per_unit = " per point" if params.utility == "points" else ""
+    rounds = run.rounds if run is not None else {}
+    for c in range(profile.m):
+        if c in free:
+            details[c] = {"round": 0}
+            reasons[c] = "Funded: it costs nothing and has supporters."
+            continue
+        if c in rounds:
+            rd = rounds[c]
+            eff = Q(costs[c]) / rd["r"] if rd["r"] else None
+            details[c] = {"round": rd["round"], "effective_votes": _num(eff),
+                          "max_payment": _num(rd["r"])}
+            reasons[c] = (f"Funded in round {rd['round']}: its supporters could pay "
+                          f"{money(costs[c])} with at most {money(rd['r'])} each{per_unit} "
+                          f"(effective votes {float(eff):,.1f}).")
+            continue
+        can_pay = None
+        if run is not None and profile.approvals[c]:
+            can_pay = run.money_left(c)
+        if can_pay is None:
+            details[c] = {"supporters_can_pay": 0, "cost": costs[c]}
+            reasons[c] = "Not funded: nobody voted for it." if profile.approvals[c] == 0 else \
+                "Not funded."
+            continue
+        details[c] = {"supporters_can_pay": _num(can_pay), "cost": costs[c]}
+        if c in chosen:
+            continue
+        # MES ends only when no project is affordable (checked exactly in the run)
+        reasons[c] = (f"Not funded: its supporters had only {money(can_pay)} left of their "
+                      f"shares, less than its cost {money(costs[c])}.")
+    return RuleResult(list(order), details, reasons)
+
+
+def _num(x):
+    """Explanation numbers: ints stay ints, exact rationals become floats."""
+    if x is None:
+        return None
+    if getattr(x, "denominator", 1) == 1:
+        return int(x)
+    return round(float(x), 4)
