@@ -28,13 +28,13 @@ TALLY_RULE_LABELS = {
     "greedy": _l("Greedy: most votes first, skipping what no longer fits"),
     "greedy-no-skip": _l("Greedy, stopping at the first project that does not fit"),
     "greedy-threshold": _l("Greedy among projects above a vote threshold"),
-    "greedy-cost": _l("Value for money: votes per cost"),
+    "greedy-per-cost": _l("Value for money: votes per cost"),
     "knapsack": _l("Knapsack: the set with the most total votes"),
     "mes": _l("Method of Equal Shares"),
     "phragmen": _l("Phragmén's sequential rule"),
 }
 PARAM_LABELS = {
-    "approvals": _l("Number of votes"), "cost": _l("Cost of the project"),
+    "approvals": _l("Number of votes"), "cost": _l("Cost of the project"), "points": _l("Points given by voters"),
     "none": _l("None"), "greedy": _l("Greedy"), "add1": _l("Add 1 to the budget"),
     "add1+greedy": _l("Add 1, then greedy"),
     "lexico": _l("Lowest project number first"), "equalshares": _l("Equal-shares order"),

@@ -1,7 +1,8 @@
 """The tally rules and parameters the tally engine offers, as staff choose them per budget.
 
-Names here are keys of the engine's registry (``pbvote.tally.RULES``); the lead wires the two
-together.  Kept free of Flask and SQLAlchemy so the engine and its tests can import it too.
+Names here are keys of the engine's registry (``pbvote.tally.RULES``) and the parameters are those
+its ``run_rule`` accepts; ``tests/cycles/test_rules_match_engine.py`` keeps the two in step.  Kept free
+of Flask and SQLAlchemy.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 
 #: Parameter name -> allowed values; the first value is the default.
 PARAMS: dict[str, tuple[str, ...]] = {
-    "utility": ("approvals", "cost"),
+    "utility": ("approvals", "cost", "points"),
     "completion": ("none", "greedy", "add1", "add1+greedy"),
     "tie_break": ("lexico", "equalshares"),
 }
@@ -27,7 +28,7 @@ RULES: dict[str, TallyRule] = {
         TallyRule("greedy", ("utility", "tie_break")),
         TallyRule("greedy-no-skip", ("utility", "tie_break")),
         TallyRule("greedy-threshold", ("utility", "tie_break")),
-        TallyRule("greedy-cost", ("utility", "tie_break")),  # value for money: score per cost
+        TallyRule("greedy-per-cost", ("utility", "tie_break")),  # value for money: score per cost
         TallyRule("knapsack", ("utility", "tie_break")),
         TallyRule("mes", ("utility", "completion", "tie_break")),  # completion is MES only
         TallyRule("phragmen", ("tie_break",)),

@@ -104,7 +104,7 @@ def test_add_budget_normalises_each_ballot_rule(make_cycle, make_user):
                                    tally_params={"completion": "add1+greedy", "tie_break": "equalshares"})
     assert knapsack.min_spend_percent == 60
     assert knapsack.tally_params == {"utility": "approvals", "completion": "add1+greedy", "tie_break": "equalshares"}
-    greedy = services.add_budget(staff, cycle, name="Greedy", total_amount=1000, tally_rule="greedy-cost",
+    greedy = services.add_budget(staff, cycle, name="Greedy", total_amount=1000, tally_rule="greedy-per-cost",
                                  tally_params={"completion": "add1"})
     assert "completion" not in greedy.tally_params  # completion is MES only
 
@@ -149,7 +149,7 @@ def test_categories_are_unique_per_cycle(make_cycle, make_user):
 
 
 def test_rules_module_lists_engine_rules_and_params():
-    assert set(rules.RULES) == {"greedy", "greedy-no-skip", "greedy-threshold", "greedy-cost", "knapsack", "mes",
+    assert set(rules.RULES) == {"greedy", "greedy-no-skip", "greedy-threshold", "greedy-per-cost", "knapsack", "mes",
                                 "phragmen"}
     assert rules.PARAMS["completion"] == ("none", "greedy", "add1", "add1+greedy")
     assert rules.normalise_params("mes", {}) == {"utility": "approvals", "completion": "none", "tie_break": "lexico"}
