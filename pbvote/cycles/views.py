@@ -290,3 +290,37 @@ def delete_category(category_id: int):
     db.session.commit()
     flash(_("Category removed."), "success")
     return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle_id)), 303
+
+
+# -- counting -------------------------------------------------------------------------------------
+
+
+@staff_bp.route("/budgets/<int:budget_id>/results")
+@role_required(Role.STAFF)
+def results_preview(budget_id: int):
+    """The budget's own rule and the usual alternatives, side by side, once voting has closed."""
+    from pbvote.cycles import results
+
+    budget = db.get_or_404(Budget, budget_id)
+    previews = None
+    if results.voting_closed(budget):
+        previews = results.preview_budget(budget)
+    proposals = {str(p.id): p for p in results.ballot_proposals(budget)}
+    return render_template(
+        "cycles/staff/results_preview.html", budget=budget, cycle=budget.cycle, previews=previews, proposals=proposals
+    )
+
+
+@staff_bp.route("/budgets/<int:budget_id>/ballots.pb")
+@role_required(Role.STAFF)
+def export_ballots(budget_id: int):
+    """The budget's anonymous ballots as a pabulib file: ``pbvote tally FILE --rule from-file`` recounts it."""
+    from pbvote.cycles import results
+
+    budget = db.get_or_404(Budget, budget_id)
+    text = results.export_pabulib(budget)
+    filename = f"{budget.cycle.slug}-budget-{budget.id}.pb"
+    return text, 200, {
+        "Content-Type": "text/plain; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    }

@@ -1,0 +1,153 @@
+"""Counting a budget: its countable ballots, through the pure tally engine, into explained outcomes.
+
+This is the one bridge between the database and :mod:`pbvote.tally`: every channel's ballots
+(online now, paper next) come from :func:`pbvote.ballots.services.countable_ballots`, the projects
+from :func:`pbvote.proposals.services.ballot_proposals`, and the same :class:`~pbvote.tally.Election`
+feeds the staff preview (several rules side by side) and the open-data export (a pabulib file from
+which ``pbvote tally FILE --rule from-file`` reproduces the result).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from babel.numbers import get_currency_precision
+from flask_babel import gettext as _
+
+from pbvote import tally
+from pbvote.ballots.services import countable_ballots
+from pbvote.cycles.models import BallotType, Budget, PhaseKind
+from pbvote.errors import PhaseClosed
+from pbvote.proposals.services import ballot_proposals
+from pbvote.tally import pabulib
+from pbvote.timeutil import utcnow
+
+#: pabulib ``vote_type`` of each ballot type.
+VOTE_TYPES = {
+    BallotType.APPROVAL: "approval",
+    BallotType.KNAPSACK: "approval",
+    BallotType.CHOOSE_ONE: "choose-1",
+    BallotType.CUMULATIVE: "cumulative",
+    BallotType.RANKING: "ordinal",
+}
+
+#: The rules shown beside the budget's own rule in the preview: (label, rule, parameters).
+ALTERNATIVES = (
+    ("Greedy (most votes first)", "greedy", {"tie_break": "equalshares"}),
+    ("Method of Equal Shares", "mes", {"utility": "cost", "completion": "add1+greedy", "tie_break": "equalshares"}),
+    ("Optimal knapsack", "knapsack", {"tie_break": "equalshares"}),
+    ("Sequential Phragmén", "phragmen", {"tie_break": "equalshares"}),
+)
+
+
+def election_for_budget(budget: Budget) -> tally.Election:
+    """The budget's projects and countable ballots as the engine's exact, immutable input."""
+    proposals = ballot_proposals(budget)
+    on_ballot = {proposal.id for proposal in proposals}
+    projects = tuple(
+        tally.Project(
+            id=str(p.id),
+            cost=p.ballot_amount,
+            name=p.title,
+            category=p.category.name if p.category else "",
+        )
+        for p in proposals
+    )
+    ballots = []
+    for ballot in countable_ballots(budget):
+        choices = [c for c in ballot.choices if c.proposal_id in on_ballot]
+        if not choices:
+            continue
+        if budget.ballot_type == BallotType.CUMULATIVE:
+            choices.sort(key=lambda c: c.proposal_id)
+            ballots.append(tally.Ballot(tuple(str(c.proposal_id) for c in choices), tuple(c.points or 0 for c in choices)))
+        elif budget.ballot_type == BallotType.RANKING:
+            choices.sort(key=lambda c: c.rank or 0)
+            ballots.append(tally.Ballot(tuple(str(c.proposal_id) for c in choices)))
+        else:
+            ballots.append(tally.Ballot(tuple(sorted(str(c.proposal_id) for c in choices))))
+    precision = get_currency_precision(budget.cycle.currency)
+    cycle = budget.cycle
+    return tally.Election(
+        budget=budget.total_amount,
+        projects=projects,
+        ballots=tally.group_ballots(ballots),
+        vote_type=VOTE_TYPES[budget.ballot_type],
+        money_scale=10**precision,
+        min_length=budget.min_choices or None,
+        max_length=budget.max_choices,
+        max_sum_points=budget.points_total if budget.ballot_type == BallotType.CUMULATIVE else None,
+        meta={
+            "description": f"{cycle.name}: {budget.name}",
+            "country": "",
+            "unit": budget.district.name if budget.district else cycle.name,
+            "instance": cycle.slug,
+            "currency": cycle.currency,
+            "rule": file_rule(budget),
+            "pbvote_rule": budget.tally_rule,
+            "pbvote_parameters": ";".join(f"{k}={v}" for k, v in sorted((budget.tally_params or {}).items())),
+        },
+    )
+
+
+def file_rule(budget: Budget) -> str:
+    """The pabulib META ``rule`` naming the budget's tally rule where pabulib has a name for it."""
+    params = budget.tally_params or {}
+    if budget.tally_rule == "mes" and params.get("utility", "cost") == "cost":
+        return {"none": "equalshares", "add1": "equalshares/add1"}.get(params.get("completion", "none"), "")
+    if budget.tally_rule in ("greedy", "greedy-no-skip", "greedy-threshold"):
+        return budget.tally_rule
+    return ""
+
+
+@dataclass(frozen=True)
+class RulePreview:
+    label: str
+    rule: str
+    parameters: dict
+    outcome: tally.Outcome | None
+    error: str | None = None
+    is_budget_rule: bool = False
+
+
+def run_budget_rule(budget: Budget, election: tally.Election | None = None) -> tally.Outcome:
+    """The outcome of the budget's own tally rule on its countable ballots."""
+    election = election or election_for_budget(budget)
+    return tally.run_rule(election, budget.tally_rule, **(budget.tally_params or {}))
+
+
+def voting_closed(budget: Budget, now: datetime | None = None) -> bool:
+    phase = budget.cycle.phase(PhaseKind.VOTING)
+    return phase is not None and phase.ends_at <= (now or utcnow())
+
+
+def preview_budget(budget: Budget, now: datetime | None = None) -> list[RulePreview]:
+    """The budget's own rule and the usual alternatives, side by side, on the same ballots.
+
+    Only once voting has closed: interim results must not steer anyone while people still vote.
+    """
+    if not voting_closed(budget, now):
+        raise PhaseClosed(_("Results can be previewed once voting has closed."))
+    election = election_for_budget(budget)
+    previews = []
+    runs = [(_("This budget's rule"), budget.tally_rule, dict(budget.tally_params or {}), True)]
+    runs += [(_(label), rule, params, False) for label, rule, params in ALTERNATIVES]
+    for label, rule, params, own in runs:
+        try:
+            outcome = tally.run_rule(election, rule, **params)
+        except (tally.TallyError, ValueError) as error:
+            previews.append(RulePreview(label, rule, params, None, str(error), own))
+        else:
+            previews.append(RulePreview(label, rule, params, outcome, None, own))
+    return previews
+
+
+def export_pabulib(budget: Budget, now: datetime | None = None) -> str:
+    """The budget's anonymous ballots and projects as a pabulib ``.pb`` file (open data).
+
+    Ballots carry no voter, time or channel; identical ballots are written once per voter with
+    sequential ids.  Available once voting has closed.
+    """
+    if not voting_closed(budget, now):
+        raise PhaseClosed(_("The ballots can be exported once voting has closed."))
+    return pabulib.dumps(pabulib.from_election(election_for_budget(budget)))
