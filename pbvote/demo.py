@@ -139,6 +139,83 @@ SUBMITTED_ONLY = {"Music rehearsal room for teenagers"}
 DRAFTS = {"Table tennis tables in Abbey Park"}
 
 
+#: Last year's cycle: voting closed, results out, projects being delivered.
+PAST_CYCLE_SLUG = "greenhill-2026"
+PAST_PROPOSALS = [
+    # (budget key, category, title, euros, author index, description)
+    ("city", "Green spaces", "Rain gardens on Market Street", 85_000, 0,
+     "Planted kerb-side basins that soak up storm water and stop the street flooding after heavy rain."),
+    ("city", "Mobility", "Bike repair stations at five schools", 22_000, 4,
+     "A pump and tools fixed to a stand at each secondary school, with repair workshops run by pupils."),
+    ("city", "Community", "Warm spaces in winter", 48_000, 7,
+     "Heating, hot drinks and volunteers so that three community centres open as warm spaces on winter evenings."),
+    ("city", "Youth and culture", "Youth film festival", 30_000, 5,
+     "A weekend festival of films made by Greenhill's teenagers, with equipment they can borrow all year."),
+    ("city", "Sport and play", "Outdoor swimming lessons for every child", 70_000, 6,
+     "Free swimming lessons in the lido for every 8-year-old, with transport from the schools."),
+    ("city", "Safety", "Defibrillators in 20 public places", 36_000, 2,
+     "Life-saving defibrillators in cabinets anyone can open, and free first-aid courses to use them."),
+    ("old-town", "Green spaces", "Green roof on the bus shelter row", 40_000, 1,
+     "Sedum roofs on the twelve shelters of the old-town bus row: cooler waits and food for bees."),
+    ("old-town", "Community", "Old Town noticeboards, digital and paper", 15_000, 7,
+     "Weather-proof noticeboards with a paper side and a screen for events, run by the residents' association."),
+    ("old-town", "Mobility", "Cobblestone path for wheelchairs", 55_000, 5,
+     "A smooth strip along the cobbled main street so wheelchairs and buggies can pass."),
+    ("old-town", "Youth and culture", "Street piano on Abbey Square", 6_000, 1,
+     "A weather-proofed piano anyone can play, tuned twice a year by the music school."),
+]
+
+
+def _load_past_cycle(now: datetime, districts: dict, authors: list[User], reviewer: User) -> Cycle:
+    """Greenhill 2026: a cycle whose voting closed months ago, counted and being implemented."""
+    day = timedelta(days=1)
+    cycle = Cycle(
+        slug=PAST_CYCLE_SLUG,
+        name="Greenhill Participatory Budget 2026",
+        description=(
+            "Last year's cycle: residents chose how to spend **€400,000**. Voting has closed; the projects "
+            "are being delivered with the help residents pledged."
+        ),
+        currency="EUR",
+        is_published=True,
+        support_threshold=3,
+        allow_vote_change=True,
+        district_eligibility=DistrictEligibility.HOME_DISTRICT,
+        created_at=now - 420 * day,
+    )
+    db.session.add(cycle)
+    cycle.phases = [
+        Phase(kind=PhaseKind.SUBMISSION, starts_at=now - 400 * day, ends_at=now - 370 * day),
+        Phase(kind=PhaseKind.REVIEW, starts_at=now - 370 * day, ends_at=now - 340 * day),
+        Phase(kind=PhaseKind.VOTING, starts_at=now - 330 * day, ends_at=now - 300 * day),
+        Phase(kind=PhaseKind.RESULTS, starts_at=now - 300 * day, ends_at=now - 270 * day),
+        Phase(kind=PhaseKind.IMPLEMENTATION, starts_at=now - 270 * day, ends_at=now + 95 * day),
+    ]
+    categories = {name: Category(name=name) for name in CATEGORIES}
+    cycle.categories = list(categories.values())
+    budgets = {
+        "city": Budget(name="City-wide", position=0, total_amount=300_000_00, ballot_type=BallotType.APPROVAL,
+                       min_choices=1, max_choices=3, tally_rule="mes",
+                       tally_params={"utility": "cost", "completion": "add1+greedy", "tie_break": "equalshares"}),
+        "old-town": Budget(name="Old Town", district=districts["old-town"], position=1, total_amount=100_000_00,
+                           ballot_type=BallotType.APPROVAL, min_choices=1, max_choices=2, tally_rule="greedy",
+                           tally_params={"tie_break": "equalshares"}),
+    }
+    cycle.budgets = list(budgets.values())
+    db.session.flush()
+    for index, (budget_key, category, title, euros, author_index, body) in enumerate(PAST_PROPOSALS):
+        created = now - (398 - index) * day
+        db.session.add(Proposal(
+            cycle=cycle, budget=budgets[budget_key], category=categories[category], author=authors[author_index],
+            title=title, body=body, estimated_amount=euros * 100, final_amount=euros * 100,
+            status=ProposalStatus.FEASIBLE, support_count=3 + index % 4, created_at=created,
+            submitted_at=created + timedelta(hours=1), updated_at=created + timedelta(hours=1),
+            reviewed_at=now - 345 * day, reviewed_by=reviewer,
+        ))
+    db.session.flush()
+    return cycle
+
+
 def demo_loaded() -> bool:
     return db.session.scalar(sa.select(Cycle.id).where(Cycle.slug == DEMO_CYCLE_SLUG)) is not None
 
@@ -158,7 +235,7 @@ def _user(email: str, name: str, role: Role, district: District | None, password
 
 def load_demo(now: datetime | None = None) -> bool:
     """Load the demo city and commit.  Returns False (and changes nothing) if it is already there."""
-    from pbvote.ballots.demo import add_demo_ballots
+    from pbvote.ballots.demo import add_demo_ballots, add_past_ballots
     from pbvote.proposals.demo import add_demo_participation
 
     if demo_loaded():
@@ -286,6 +363,8 @@ def load_demo(now: datetime | None = None) -> bool:
         proposal.review_reason = f"Combined with “{target}”: both improve the same streets for people with reduced mobility."
     add_demo_participation(cycle, now)
     add_demo_ballots(cycle, now)
+    past = _load_past_cycle(now, districts, authors, reviewer)
+    add_past_ballots(past, "old-town", 240)
     audit.record("demo.loaded", subject=cycle)
     db.session.commit()
     return True

@@ -14,7 +14,8 @@ from conftest import count_rows
 
 from pbvote.auth.models import Role, User
 from pbvote.cli import cli
-from pbvote.cycles.models import Budget, Cycle, District
+from pbvote.ballots.models import Ballot
+from pbvote.cycles.models import Budget, Cycle, District, PhaseKind
 from pbvote.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, PROPOSALS
 from pbvote.extensions import db
 from pbvote.proposals.models import Proposal, ProposalStatus
@@ -46,12 +47,16 @@ def test_demo_loads_a_deterministic_city_once(runner):
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
     assert "Demo city loaded" in result.output and DEMO_PASSWORD in result.output
-    cycle = db.session.scalar(sa.select(Cycle))
-    assert cycle.is_published
+    cycle = db.session.scalar(sa.select(Cycle).where(Cycle.slug == "greenhill-2027"))
+    assert cycle.is_published and cycle.is_in(PhaseKind.VOTING)
+    past = db.session.scalar(sa.select(Cycle).where(Cycle.slug == "greenhill-2026"))
+    assert past.is_in(PhaseKind.IMPLEMENTATION)
+    assert count_rows(Ballot, Ballot.budget_id.in_([b.id for b in past.budgets])) > 200
+    assert count_rows(Ballot, Ballot.participation_id.is_not(None), Ballot.budget_id.in_([b.id for b in past.budgets])) == 0
     assert count_rows(District) == 3
-    budgets = db.session.scalars(sa.select(Budget).order_by(Budget.position)).all()
+    budgets = db.session.scalars(sa.select(Budget).where(Budget.cycle_id == cycle.id).order_by(Budget.position)).all()
     assert [b.district is None for b in budgets] == [True, False, False, False]
-    assert count_rows(Proposal) >= len(PROPOSALS) >= 30
+    assert count_rows(Proposal, Proposal.cycle_id == cycle.id) >= len(PROPOSALS) >= 30
     statuses = set(db.session.scalars(sa.select(Proposal.status)))
     assert {ProposalStatus.FEASIBLE, ProposalStatus.UNFEASIBLE, ProposalStatus.MERGED, ProposalStatus.DRAFT, ProposalStatus.SUBMITTED} <= statuses
     roles = {u.role for u in db.session.scalars(sa.select(User))}

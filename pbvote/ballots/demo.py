@@ -47,37 +47,61 @@ def _pick(rng: random.Random, budget, proposals) -> list[Choice]:
     return [Choice(p.id) for p in weighted[:count]]
 
 
-def add_demo_ballots(cycle: Cycle, now: datetime) -> int:
-    """Cast the demo's ballots in ``cycle`` (flushes; the demo loader commits).  Returns the count."""
-    district_budget = next(b for b in cycle.budgets if b.district is not None and b.district.slug == DEMO_DISTRICT)
-    citywide = next(b for b in cycle.budgets if b.district_id is None)
-    batch = AccessCodeBatch(
-        cycle_id=cycle.id, district_id=district_budget.district_id, label="Demo letters", size=DEMO_VOTERS + DEMO_SPARE_CODES
-    )
+def _code_batch(cycle: Cycle, district_id: int, codes: list[str], label: str) -> dict[str, AccessCode]:
+    """Store ``codes`` as a batch for a district; returns them by clear code."""
+    batch = AccessCodeBatch(cycle_id=cycle.id, district_id=district_id, label=label, size=len(codes))
     db.session.add(batch)
     db.session.flush()
-    codes = demo_codes()
     rows = []
     for code in codes:
         digest = services.hash_access_code(code)
         rows.append({"batch_id": batch.id, "lookup": digest[: services.LOOKUP_LENGTH], "code_hash": digest})
     db.session.execute(sa.insert(AccessCode), rows)
     by_hash = {c.code_hash: c for c in db.session.scalars(sa.select(AccessCode).where(AccessCode.batch_id == batch.id))}
+    return {code: by_hash[services.hash_access_code(code)] for code in codes}
 
-    rng = random.Random(2027)
+
+def _cast_demo_ballots(cycle: Cycle, district_slug: str, codes: list[str], seed: int, until: datetime) -> int:
+    """Each code votes in its district's budget, two in three also city-wide, at moments spread over
+    the voting phase up to ``until`` — through the real cast service."""
+    district_budget = next(b for b in cycle.budgets if b.district is not None and b.district.slug == district_slug)
+    citywide = next(b for b in cycle.budgets if b.district_id is None)
+    voters = _code_batch(cycle, district_budget.district_id, codes, "Demo letters")
+    rng = random.Random(seed)
     opened = cycle.phase(PhaseKind.VOTING).starts_at
-    span = (now - opened).total_seconds()
+    span = (until - opened).total_seconds()
     proposals = {b.id: services.ballot_proposals(b) for b in (district_budget, citywide)}
-    moments = sorted(opened + timedelta(seconds=rng.uniform(0, span - 60)) for _ in range(DEMO_VOTERS))
+    moments = sorted(opened + timedelta(seconds=rng.uniform(0, span - 60)) for _ in codes)
     cast = 0
-    for index, (code, moment) in enumerate(zip(codes[:DEMO_VOTERS], moments)):
-        voter = Voter(code=by_hash[services.hash_access_code(code)])
+    for index, (code, moment) in enumerate(zip(codes, moments)):
+        voter = Voter(code=voters[code])
         budgets = [district_budget] + ([citywide] if index % 3 else [])
         for budget in budgets:
-            token = f"demo-ballot-{index:05d}-{budget.id:04d}-pbvote"
+            token = f"demo-ballot-{seed}-{index:05d}-{budget.id:04d}-pbvote"
             services.cast_ballot(voter, budget, _pick(rng, budget, proposals[budget.id]), token, now=moment,
                                  proposals=proposals[budget.id])
             cast += 1
+    return cast
+
+
+def add_demo_ballots(cycle: Cycle, now: datetime) -> int:
+    """Cast the demo's ballots in ``cycle`` (flushes; the demo loader commits).  Returns the count.
+
+    The spare codes (see :func:`print_demo_codes`) are stored with the voters' but left unused.
+    """
+    codes = demo_codes()
+    cast = _cast_demo_ballots(cycle, DEMO_DISTRICT, codes[:DEMO_VOTERS], 2027, now)
+    _code_batch(cycle, next(b.district_id for b in cycle.budgets if b.district and b.district.slug == DEMO_DISTRICT),
+                codes[DEMO_VOTERS:], "Demo spare letters")
+    return cast
+
+
+def add_past_ballots(cycle: Cycle, district_slug: str, voters: int) -> int:
+    """Ballots for a cycle whose voting has closed, then sealed (voters unlinked from ballots)."""
+    rng = random.Random(f"pbvote-demo-past-{cycle.slug}")
+    codes = ["".join(rng.choice(services.CODE_ALPHABET) for _ in range(services.ACCESS_CODE_LENGTH)) for _ in range(voters)]
+    cast = _cast_demo_ballots(cycle, district_slug, codes, 2026, cycle.phase(PhaseKind.VOTING).ends_at)
+    services.seal_voter_links(cycle)
     return cast
 
 

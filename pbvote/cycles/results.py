@@ -79,7 +79,6 @@ def election_for_budget(budget: Budget) -> tally.Election:
         max_sum_points=budget.points_total if budget.ballot_type == BallotType.CUMULATIVE else None,
         meta={
             "description": f"{cycle.name}: {budget.name}",
-            "country": "",
             "unit": budget.district.name if budget.district else cycle.name,
             "instance": cycle.slug,
             "currency": cycle.currency,
@@ -98,6 +97,16 @@ def file_rule(budget: Budget) -> str:
     if budget.tally_rule in ("greedy", "greedy-no-skip", "greedy-threshold"):
         return budget.tally_rule
     return ""
+
+
+def recount_command(budget: Budget, filename: str = "FILE.pb") -> str:
+    """The one command that recounts an exported budget with its own rule and parameters."""
+    params = budget.tally_params or {}
+    parts = ["pbvote tally", filename, "--rule", budget.tally_rule]
+    for name in ("utility", "completion", "tie_break"):
+        if params.get(name):
+            parts += [f"--{name.replace('_', '-')}", str(params[name])]
+    return " ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -307,7 +307,8 @@ def results_preview(budget_id: int):
         previews = results.preview_budget(budget)
     proposals = {str(p.id): p for p in results.ballot_proposals(budget)}
     return render_template(
-        "cycles/staff/results_preview.html", budget=budget, cycle=budget.cycle, previews=previews, proposals=proposals
+        "cycles/staff/results_preview.html", budget=budget, cycle=budget.cycle, previews=previews, proposals=proposals,
+        recount=results.recount_command(budget, f"{budget.cycle.slug}-budget-{budget.id}.pb"),
     )
 
 

@@ -110,6 +110,24 @@ def test_export_recounts_to_the_same_result_with_one_command(counted, make_user,
     assert parsed is not None
 
 
+def test_recount_command_carries_every_parameter(counted, make_user, tmp_path):
+    cycle, budget, (a, b, c, d) = counted(tally_rule="mes", tally_params={"utility": "cost", "completion": "add1+greedy", "tie_break": "equalshares"})
+    for choices in ([a, c], [b], [a, d], [d]):
+        vote(budget, make_user(verified=True), [Choice(p.id) for p in choices])
+    close_voting(cycle)
+    path = tmp_path / "budget.pb"
+    path.write_text(results.export_pabulib(budget), encoding="utf-8")
+    command = results.recount_command(budget, str(path))
+    assert command.endswith("--rule mes --utility cost --completion add1+greedy --tie-break equalshares")
+    args = command.split()[2:]
+    run = subprocess.run([sys.executable, "-c", "from pbvote.cli import main; main()", "tally", *args, "--format", "json"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    import json
+
+    assert json.loads(run.stdout)["selected"] == list(results.run_budget_rule(budget).selected)
+
+
 def test_cumulative_and_ranking_ballots_reach_the_engine(counted, make_user):
     cycle, budget, (a, b, c, d) = counted(BallotType.CUMULATIVE, points_total=10, points_per_project=10)
     vote(budget, make_user(verified=True), [Choice(a.id, points=7), Choice(b.id, points=3)])
