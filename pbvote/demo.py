@@ -208,7 +208,7 @@ def _load_past_cycle(now: datetime, districts: dict, authors: list[User], review
         db.session.add(Proposal(
             cycle=cycle, budget=budgets[budget_key], category=categories[category], author=authors[author_index],
             title=title, body=body, estimated_amount=euros * 100, final_amount=euros * 100,
-            status=ProposalStatus.FEASIBLE, support_count=3 + index % 4, created_at=created,
+            status=ProposalStatus.FEASIBLE, created_at=created,
             submitted_at=created + timedelta(hours=1), updated_at=created + timedelta(hours=1),
             reviewed_at=now - 345 * day, reviewed_by=reviewer,
         ))

@@ -8,7 +8,7 @@ def test_sign_up_and_browse_demo_cycle(app, live_server, page, screenshot):
     load_demo()
     page.goto(live_server + "/")
     assert page.get_by_role("heading", name="Greenhill Participatory Budget 2027").is_visible()
-    page.get_by_role("link", name="See the cycle").click()
+    page.get_by_role("link", name="See the cycle Greenhill Participatory Budget 2027").click()
     assert page.get_by_role("heading", name="Budgets").is_visible()
     screenshot("cycle")
 
