@@ -210,6 +210,39 @@ def check_database(db_url: str, budget_id: int) -> dict:
         }
 
 
+def cpu_seconds_by_group(server_pgid: int) -> dict[str, float]:
+    """CPU time (user + system) used so far by the server, PostgreSQL, this benchmark and the rest.
+
+    Read from /proc (Linux); the load generator's processes are this process's children.  Processes
+    that ended in between are not counted, so take the figures as a guide to who used the two cores.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    me = os.getpid()
+    out = {"server": 0.0, "postgres": 0.0, "load generator": 0.0, "other": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid, pgid = int(fields[1]), int(fields[2])
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if pgid == server_pgid:
+            group = "server"
+        elif comm.startswith("postgres"):
+            group = "postgres"
+        elif int(entry) == me or ppid == me:
+            group = "load generator"
+        else:
+            group = "other"
+        out[group] += seconds
+    return out
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -251,11 +284,13 @@ def main() -> None:
         out: mp.Queue = mp.Queue()
         procs = [mp.Process(target=load_worker, args=(port, budget_id, project_ids, chunk, per_process, out)) for chunk in chunks]
         print(f"casting: {args.workers} gunicorn workers x {args.threads} threads, {args.concurrency} in flight ...", flush=True)
+        cpu_before = cpu_seconds_by_group(gunicorn.pid)
         for proc in procs:
             proc.start()
         results = []
         for _ in procs:
             results.extend(out.get())
+        cpu_after = cpu_seconds_by_group(gunicorn.pid)  # before join: the children still exist
         for proc in procs:
             proc.join()
     finally:
@@ -281,6 +316,9 @@ def main() -> None:
     print(f"latency ms: p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  "
           f"p99 {percentile(latencies, 99):.1f}  mean {statistics.mean(latencies):.1f}  max {max(latencies):.1f}")
     print(f"5xx: {sum(n for s, n in statuses.items() if s >= 500)}")
+    used = {group: cpu_after[group] - cpu_before[group] for group in cpu_after}
+    print("CPU ms per request: " + "  ".join(f"{group} {seconds * 1000 / len(results):.1f}" for group, seconds in used.items())
+          + f"  (wall {wall * 1000 / len(results):.1f} ms per request; 2 cores = {2 * wall * 1000 / len(results):.1f} CPU ms)")
     check = check_database(db_url, budget_id)
     print(f"database: {check}")
     verdict = (
