@@ -2,7 +2,7 @@
 
 Run by hand (not part of the tests):
 
-    .venv/bin/python bench/vote_load.py --voters 12000 --workers 3 --threads 4 --concurrency 24
+    .venv/bin/python bench/vote_load.py --voters 6000 --workers 2 --threads 4 --concurrency 16
 
 What it does:
 
@@ -210,6 +210,39 @@ def check_database(db_url: str, budget_id: int) -> dict:
         }
 
 
+def cpu_seconds_by_group(server_pgid: int) -> dict[str, float]:
+    """CPU time (user + system) used so far by the server, PostgreSQL, this benchmark and the rest.
+
+    Read from /proc (Linux); the load generator's processes are this process's children.  Processes
+    that ended in between are not counted, so take the figures as a guide to who used the two cores.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    me = os.getpid()
+    out = {"server": 0.0, "postgres": 0.0, "load generator": 0.0, "other": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid, pgid = int(fields[1]), int(fields[2])
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if pgid == server_pgid:
+            group = "server"
+        elif comm.startswith("postgres"):
+            group = "postgres"
+        elif int(entry) == me or ppid == me:
+            group = "load generator"
+        else:
+            group = "other"
+        out[group] += seconds
+    return out
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -218,12 +251,13 @@ def percentile(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432", help="PostgreSQL server (no database)")
-    parser.add_argument("--voters", type=int, default=12000)
+    parser.add_argument("--voters", type=int, default=6000)
     parser.add_argument("--projects", type=int, default=12)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    # Defaults: the best of 2x4, 3x4 and 4x2 on the 2-core machine (2000 voters each, shared machine).
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
-    parser.add_argument("--concurrency", type=int, default=24, help="requests in flight in total")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight in total")
     parser.add_argument("--double-clicks", type=float, default=0.02, help="share of voters who submit twice")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
@@ -251,11 +285,13 @@ def main() -> None:
         out: mp.Queue = mp.Queue()
         procs = [mp.Process(target=load_worker, args=(port, budget_id, project_ids, chunk, per_process, out)) for chunk in chunks]
         print(f"casting: {args.workers} gunicorn workers x {args.threads} threads, {args.concurrency} in flight ...", flush=True)
+        cpu_before = cpu_seconds_by_group(gunicorn.pid)
         for proc in procs:
             proc.start()
         results = []
         for _ in procs:
             results.extend(out.get())
+        cpu_after = cpu_seconds_by_group(gunicorn.pid)  # before join: the children still exist
         for proc in procs:
             proc.join()
     finally:
@@ -281,6 +317,11 @@ def main() -> None:
     print(f"latency ms: p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  "
           f"p99 {percentile(latencies, 99):.1f}  mean {statistics.mean(latencies):.1f}  max {max(latencies):.1f}")
     print(f"5xx: {sum(n for s, n in statuses.items() if s >= 500)}")
+    used = {group: cpu_after[group] - cpu_before[group] for group in cpu_after}
+    if used["other"] < 0:  # other processes ended during the run: their time is no longer listed
+        used.pop("other")
+    print("CPU ms per request: " + "  ".join(f"{group} {seconds * 1000 / len(results):.1f}" for group, seconds in used.items())
+          + f"  (wall {wall * 1000 / len(results):.1f} ms per request; 2 cores = {2 * wall * 1000 / len(results):.1f} CPU ms)")
     check = check_database(db_url, budget_id)
     print(f"database: {check}")
     verdict = (

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
@@ -38,12 +39,18 @@ def money(amount: int | None, currency: str = "EUR") -> str:
     """Format an amount in the currency's smallest unit (cents) for display: 1250000 → €12,500.00."""
     if amount is None:
         return ""
+    return _format_money(amount, currency, str(get_locale() or "en"))
+
+
+@lru_cache(maxsize=4096)
+def _format_money(amount: int, currency: str, locale: str) -> str:
+    # Cached: Babel's formatting is slow, and pages show the same few costs over and over.
     precision = get_currency_precision(currency)
     value = Decimal(amount).scaleb(-precision)
     fmt = None
     if value == value.to_integral_value():
         fmt = "¤#,##0"  # whole amounts read better without ",00"
-    return format_currency(value, currency, format=fmt, locale=str(get_locale() or "en"), currency_digits=fmt is None)
+    return format_currency(value, currency, format=fmt, locale=locale, currency_digits=fmt is None)
 
 
 def datetime_format(value: datetime | None, fmt: str = "medium") -> str:

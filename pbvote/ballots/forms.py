@@ -7,16 +7,21 @@ A ballot form is built per budget (its projects are its fields).  The form only 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
 
-from flask import has_request_context, request
+from babel import support
+from flask import current_app, has_request_context, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.i18n import messages_path
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pbvote.auth.forms import coerce_optional_int
-from pbvote.ballots.services import MAX_BATCH_SIZE, Choice
+from pbvote.ballots.services import MAX_BATCH_SIZE, BallotProposal, Choice
 from pbvote.cycles.models import BallotType, Budget
 from pbvote.proposals.models import Proposal
 
@@ -42,9 +47,21 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+@lru_cache(maxsize=64)
+def _wtforms_translations(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class BallotFormBase(FlaskForm):
     #: The idempotency token of this attempt to cast (set on the review page).
     token = HiddenField()
+
+    class Meta:
+        def get_translations(self, form):
+            # Flask-WTF parses WTForms' message catalogue again on every request; read it once.
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations(str(get_locale()))
 
     budget: Budget
     proposals: list[Proposal]
@@ -100,8 +117,36 @@ def _coerce_id(value):
     return int(value)
 
 
-def ballot_form(budget: Budget, proposals: list[Proposal], **kwargs) -> BallotFormBase:
-    """The ballot form of ``budget`` with one field (or option) per project."""
+#: Form classes of frozen budgets' ballots, by everything they are built from.
+_FORM_CLASSES: dict[tuple, type[BallotFormBase]] = {}
+
+
+def ballot_form(budget: Budget, proposals: Sequence[Proposal | BallotProposal], **kwargs) -> BallotFormBase:
+    """The ballot form of ``budget`` with one field (or option) per project.
+
+    For a frozen budget's snapshot (:func:`pbvote.ballots.services.ballot_snapshot`) the form class is
+    built once and kept: neither the rule nor the projects can change any more.
+    """
+    key = None
+    if budget.frozen_at is not None and isinstance(proposals, tuple):
+        key = (budget.id, budget.frozen_at, budget.ballot_type, budget.max_choices, proposals)
+        form_class = _FORM_CLASSES.get(key)
+        if form_class is not None:
+            return _new_form(form_class, budget, proposals, kwargs)
+    form_class = _form_class(budget, proposals)
+    if key is not None:
+        _FORM_CLASSES[key] = form_class
+    return _new_form(form_class, budget, proposals, kwargs)
+
+
+def _new_form(form_class, budget, proposals, kwargs) -> BallotFormBase:
+    form = form_class(**kwargs)
+    form.budget = budget
+    form.proposals = proposals
+    return form
+
+
+def _form_class(budget: Budget, proposals: Sequence[Proposal | BallotProposal]) -> type[BallotFormBase]:
     attrs = {}
     choices = [option(p.id, p.title) for p in proposals]
     kind = budget.ballot_type
@@ -123,11 +168,7 @@ def ballot_form(budget: Budget, proposals: list[Proposal], **kwargs) -> BallotFo
             attrs[f"rank_{p.id}"] = SelectField(
                 _l("Rank of “%(title)s”", title=p.title), choices=ranks, coerce=coerce_optional_int, validate_choice=False
             )
-    form_class = type("BallotForm", (BallotFormBase,), attrs)
-    form = form_class(**kwargs)
-    form.budget = budget
-    form.proposals = proposals
-    return form
+    return type("BallotForm", (BallotFormBase,), attrs)
 
 
 class AccessCodeForm(FlaskForm):

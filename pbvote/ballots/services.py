@@ -23,7 +23,7 @@ import hmac
 import random
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import attributes, selectinload
+from sqlalchemy.orm import attributes, make_transient_to_detached, selectinload
 
 from pbvote import audit
 from pbvote.auth.models import User
@@ -114,6 +114,8 @@ class Voter:
 
     user: User | None = None
     code: AccessCode | None = None
+    #: True when the voter's row lock is already held in this transaction (see :func:`lock_code_voter`).
+    locked: bool = False
 
     @property
     def key(self) -> str:
@@ -130,6 +132,20 @@ def _voter_filter(voter: Voter):
     return Participation.access_code_id == voter.code.id
 
 
+def lock_code_voter(code_id: int) -> Voter | None:
+    """The voter holding access code ``code_id``, loaded fresh under the code's row lock.
+
+    One statement instead of a plain load followed by the lock that :func:`cast_ballot` takes.
+    """
+    code = db.session.scalar(
+        sa.select(AccessCode)
+        .where(AccessCode.id == code_id)
+        .with_for_update(of=AccessCode)
+        .execution_options(populate_existing=True)
+    )
+    return Voter(code=code, locked=True) if code is not None else None
+
+
 def shuffled_for(proposals: list[Proposal], seed: str, budget: Budget) -> list[Proposal]:
     """The projects in an order that differs between voters but stays the same for one voter."""
     number = int(_keyed_hash("order", f"{seed}:{budget.id}")[:16], 16)
@@ -142,6 +158,44 @@ def shuffled_for(proposals: list[Proposal], seed: str, budget: Budget) -> list[P
 
 
 @dataclass(frozen=True)
+class BallotProposal:
+    """A project as the ballot checks and shows it: an immutable snapshot of id, title and cost."""
+
+    id: int
+    title: str
+    ballot_amount: int
+
+
+#: Key of the per-app cache of frozen budgets' ballots in ``app.extensions``.
+SNAPSHOT_CACHE = "pbvote.ballot_snapshots"
+
+
+def ballot_snapshot(budget: Budget) -> tuple[BallotProposal, ...]:
+    """The projects on ``budget``'s ballot (the same rule as :func:`ballot_proposals`), as snapshots.
+
+    Once a budget is frozen (its first ballot, ``Budget.frozen_at``) its set of feasible projects and
+    their costs can no longer change: the review services refuse it under the budget's row lock.  So
+    the snapshot of a frozen budget is kept per app and process, keyed by (budget id, frozen_at), and
+    read from the database only once.  An unfrozen budget is read on every call and never kept.
+    """
+    frozen_at = budget.frozen_at
+    cache = current_app.extensions.setdefault(SNAPSHOT_CACHE, {})
+    if frozen_at is not None:
+        found = cache.get((budget.id, frozen_at))
+        if found is not None:
+            return found
+    rows = db.session.execute(
+        sa.select(Proposal.id, Proposal.title, sa.func.coalesce(Proposal.final_amount, Proposal.estimated_amount))
+        .where(Proposal.budget_id == budget.id, Proposal.status == ProposalStatus.FEASIBLE)
+        .order_by(Proposal.id)
+    )
+    snapshot = tuple(BallotProposal(*row) for row in rows)
+    if frozen_at is not None:
+        cache[(budget.id, frozen_at)] = snapshot
+    return snapshot
+
+
+@dataclass(frozen=True)
 class Choice:
     """One project marked on a ballot: ticked, or given ``points``, or ranked ``rank``."""
 
@@ -150,12 +204,12 @@ class Choice:
     rank: int | None = None
 
 
-def spent_amount(proposals: Iterable[Proposal], choices: Iterable[Choice]) -> int:
+def spent_amount(proposals: Iterable[Proposal | BallotProposal], choices: Iterable[Choice]) -> int:
     costs = {p.id: p.ballot_amount for p in proposals}
     return sum(costs.get(choice.proposal_id, 0) for choice in choices)
 
 
-def check_choices(budget: Budget, proposals: list[Proposal], choices: Iterable[Choice]) -> list[Choice]:
+def check_choices(budget: Budget, proposals: Sequence[Proposal | BallotProposal], choices: Iterable[Choice]) -> list[Choice]:
     """Check ``choices`` against the frozen rule of ``budget``; return them normalised (by project).
 
     Raises :class:`InvalidBallot` with a message in plain words (``field="projects"``).
@@ -347,6 +401,8 @@ def tracking_code_for(voter: Voter, budget: Budget, token: str) -> str:
 
 def _lock_voter(voter: Voter) -> None:
     """Take the voter's row lock (PostgreSQL); on SQLite the IMMEDIATE transaction already serialises."""
+    if voter.locked:
+        return
     if voter.user is not None:
         db.session.execute(sa.select(User.id).where(User.id == voter.user.id).with_for_update())
     else:
@@ -358,6 +414,53 @@ def _lock_voter(voter: Voter) -> None:
         )
 
 
+#: Record a participation unless the voter already has one in this budget.  The same SQL on
+#: PostgreSQL and SQLite; written as text because SQLAlchemy cannot cache a compiled ON CONFLICT.
+_INSERT_PARTICIPATION = sa.text(
+    "INSERT INTO participations (budget_id, user_id, access_code_id, channel, created_at) "
+    "VALUES (:budget_id, :user_id, :access_code_id, :channel, :created_at) "
+    "ON CONFLICT DO NOTHING RETURNING id"
+).bindparams(sa.bindparam("created_at", type_=sa.DateTime())).columns(id=sa.Integer)
+
+
+def _insert_participation(voter: Voter, budget: Budget, now: datetime) -> int | None:
+    """Record that ``voter`` took part in ``budget``; None if they already had (nothing written).
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` instead of a look-up and an insert: the voter's first
+    ballot, the common case, costs one statement.
+    """
+    return db.session.connection().scalar(
+        _INSERT_PARTICIPATION,
+        {
+            "budget_id": budget.id,
+            "user_id": voter.user.id if voter.user is not None else None,
+            "access_code_id": voter.code.id if voter.code is not None else None,
+            "channel": BallotChannel.ONLINE.value,
+            "created_at": now,
+        },
+    )
+
+
+#: The hot path's writes, built once, run on the session's connection: Table-level statements skip
+#: the ORM's bulk-persistence layer, which is most of the cost of a small insert.
+_INSERT_BALLOT = sa.insert(Ballot.__table__).returning(Ballot.__table__.c.id)
+_INSERT_CHOICE = sa.insert(BallotChoice.__table__)
+
+
+def _loaded_ballot(ballot_id: int, values: dict, choices: list[Choice]) -> Ballot:
+    """The ballot just inserted with Core statements, put in the session as if loaded (no query)."""
+    ballot = Ballot(id=ballot_id, superseded_at=None, voided_at=None, voided_by_id=None, void_reason=None, **values)
+    rows = []
+    for c in choices:
+        row = BallotChoice(ballot_id=ballot_id, proposal_id=c.proposal_id, points=c.points, rank=c.rank)
+        make_transient_to_detached(row)
+        rows.append(row)
+    make_transient_to_detached(ballot)
+    attributes.set_committed_value(ballot, "choices", rows)
+    db.session.add(ballot)  # persistent and unchanged: the identity map knows it, nothing to flush
+    return ballot
+
+
 def cast_ballot(
     voter: Voter,
     budget: Budget,
@@ -365,14 +468,17 @@ def cast_ballot(
     token: str,
     *,
     now: datetime | None = None,
-    proposals: list[Proposal] | None = None,
+    proposals: Sequence[Proposal | BallotProposal] | None = None,
 ) -> CastResult:
     """Cast ``voter``'s ballot in ``budget`` — exactly once per voter, whatever arrives twice.
 
     ``token`` comes from the review form: the same token again (double click, retried request)
     returns the original receipt.  A different one supersedes the voter's live ballot when the
     cycle allows changing one's vote, else raises :class:`Conflict`.  ``proposals``: the result of
-    :func:`ballot_proposals` for ``budget`` if the caller already has it.
+    :func:`ballot_snapshot` (or :func:`ballot_proposals`) for ``budget`` if the caller already has it.
+
+    The rows are written with Core statements, not the ORM's unit of work (this is the hot path of
+    a vote); the returned ballot is an object of the session holding what was written.
     """
     if not isinstance(token, str) or not TOKEN_RE.match(token):
         raise InvalidInput(_("The form is incomplete. Reload the page and try again."))
@@ -380,59 +486,53 @@ def cast_ballot(
     _lock_voter(voter)
     check_eligible(voter, budget, now)
     if proposals is None:
-        proposals = ballot_proposals(budget)
+        proposals = ballot_snapshot(budget)
     choices = check_choices(budget, proposals, choices)
     cycle = budget.cycle
 
     submission = _submission_hash(voter, budget, token)
     code = tracking_code_for(voter, budget, token)
-    participation = db.session.scalar(
-        sa.select(Participation).where(Participation.budget_id == budget.id, _voter_filter(voter))
-    )
-    if participation is not None:
-        # Only a voter who took part can be retrying a submission (the hash includes the voter).
+    previous = None
+    participation_id = _insert_participation(voter, budget, now)
+    if participation_id is None:
+        # The voter took part before.  Only they can be retrying a submission (the hash names them).
         existing = db.session.scalar(sa.select(Ballot).where(Ballot.submission_hash == submission))
         if existing is not None:
             return CastResult(existing, code, replayed=True)
-
-    previous = None
-    if participation is None:
-        participation = Participation(
-            budget_id=budget.id,
-            user_id=voter.user.id if voter.user is not None else None,
-            access_code_id=voter.code.id if voter.code is not None else None,
-            channel=BallotChannel.ONLINE,
-            created_at=now,
+        participation_id = db.session.scalar(
+            sa.select(Participation.id).where(Participation.budget_id == budget.id, _voter_filter(voter))
         )
-        db.session.add(participation)
-    else:
         if cycle.allow_vote_change:
             previous = db.session.scalar(
                 sa.select(Ballot).where(
-                    Ballot.participation_id == participation.id,
+                    Ballot.participation_id == participation_id,
                     Ballot.superseded_at.is_(None),
                     Ballot.voided_at.is_(None),
                 )
             )
         if previous is None:
             raise Conflict(_("You have already voted in this budget."))
-        previous.superseded_at = now
+        db.session.execute(sa.update(Ballot).where(Ballot.id == previous.id).values(superseded_at=now))
+        attributes.set_committed_value(previous, "superseded_at", now)
 
-    ballot = Ballot(
-        budget_id=budget.id,
-        channel=BallotChannel.ONLINE,
-        cast_at=now,
-        tracking_hash=tracking_hash(code),
-        submission_hash=submission,
-        supersedes_id=previous.id if previous is not None else None,
-        choices=[BallotChoice(proposal_id=c.proposal_id, points=c.points, rank=c.rank) for c in choices],
-    )
-    try:
-        db.session.flush()  # the participation, and the previous ballot marked superseded
+    values = {
+        "budget_id": budget.id,
+        "channel": BallotChannel.ONLINE,
+        "cast_at": now,
         # Keep the voter link only if re-voting may need it.
-        ballot.participation_id = participation.id if cycle.allow_vote_change else None
-        db.session.add(ballot)
-        db.session.flush()
+        "participation_id": participation_id if cycle.allow_vote_change else None,
+        "tracking_hash": tracking_hash(code),
+        "submission_hash": submission,
+        "supersedes_id": previous.id if previous is not None else None,
+    }
+    try:
+        connection = db.session.connection()
+        ballot_id = connection.execute(_INSERT_BALLOT, values).scalar_one()
+        if choices:
+            connection.execute(
+                _INSERT_CHOICE,
+                [{"ballot_id": ballot_id, "proposal_id": c.proposal_id, "points": c.points, "rank": c.rank} for c in choices],
+            )
     except sa.exc.IntegrityError:
         # The database's unique constraints caught a second ballot (should the lock ever fail).
         raise Conflict(_("You have already voted in this budget.")) from None
@@ -446,9 +546,9 @@ def cast_ballot(
     # The audit entry names the budget, never the ballot: it must not re-link voter and contents.
     via = "account" if voter.user is not None else "access_code"
     if previous is not None:
-        audit.record("ballot.superseded", actor=voter.user, subject=budget, via=via)
-    audit.record("ballot.cast", actor=voter.user, subject=budget, via=via, channel=BallotChannel.ONLINE.value)
-    return CastResult(ballot, code, superseded=previous)
+        audit.write("ballot.superseded", actor=voter.user, subject=budget, via=via)
+    audit.write("ballot.cast", actor=voter.user, subject=budget, via=via, channel=BallotChannel.ONLINE.value)
+    return CastResult(_loaded_ballot(ballot_id, values, choices), code, superseded=previous)
 
 
 def live_ballot(voter: Voter, budget: Budget) -> Ballot | None:

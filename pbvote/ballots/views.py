@@ -57,12 +57,17 @@ SEED_KEY = "ballot_seed"
 RESIDENTS_PER_PAGE = 50
 
 
-def current_voter() -> Voter | None:
-    """The signed-in account, else the access code entered in this browser session, else None."""
+def current_voter(lock: bool = False) -> Voter | None:
+    """The signed-in account, else the access code entered in this browser session, else None.
+
+    ``lock``: load the access code under its row lock at once (the cast would take it anyway).
+    """
     if current_user.is_authenticated:
         return Voter(user=current_user._get_current_object())
     code_id = session.get(CODE_KEY)
     if isinstance(code_id, int):
+        if lock:
+            return services.lock_code_voter(code_id)
         code = db.session.get(AccessCode, code_id)
         if code is not None:
             return Voter(code=code)
@@ -236,20 +241,20 @@ def review(budget_id: int):
 @public
 def cast(budget_id: int):
     budget = _public_budget(budget_id)
-    voter = current_voter()
+    voter = current_voter(lock=True)
     if voter is None:
         flash(_("Sign in or enter your access code to vote."), "info")
         return redirect(url_for("ballots.vote", slug=budget.cycle.slug))
-    proposals = services.ballot_proposals(budget)
+    proposals = services.ballot_snapshot(budget)
     form = ballot_form(budget, proposals)
     if not form.validate_on_submit():
-        return _render_ballot(budget, form, voter, proposals, status=400)
+        return _render_ballot(budget, form, voter, services.ballot_proposals(budget), status=400)
     try:
         result = services.cast_ballot(voter, budget, form.to_choices(), form.token.data or "", proposals=proposals)
     except InvalidBallot as error:
         db.session.rollback()
         add_form_error(form, error)
-        return _render_ballot(budget, form, voter, proposals, status=400)
+        return _render_ballot(budget, form, voter, services.ballot_proposals(budget), status=400)
     except DomainError:
         db.session.rollback()
         raise

@@ -544,12 +544,24 @@ def flagged_comments(cycle: Cycle | None = None) -> list[Comment]:
 # -- review -------------------------------------------------------------------------------------
 
 
+def _frozen_under_lock(budget: Budget) -> bool:
+    """Whether ``budget`` is frozen, read under the budget's row lock (PostgreSQL; SQLite serialises writers).
+
+    The first ballot freezes a budget by updating this row, so that ballot has either committed (and
+    is seen here) or waits until this review's transaction ends.  Hence no project joins or leaves a
+    frozen budget's ballot, nor changes its cost — which lets the cast path keep that ballot cached
+    (:func:`pbvote.ballots.services.ballot_snapshot`).
+    """
+    statement = sa.select(Budget.frozen_at).where(Budget.id == budget.id).with_for_update()
+    return db.session.scalar(statement) is not None
+
+
 def _require_review_open(reviewer: User, proposal: Proposal) -> None:
     if not reviewer.has_role(Role.REVIEWER):
         raise NotAllowed(_("Only reviewers and staff can review proposals."))
     if proposal.status not in REVIEWABLE_STATUSES:
         raise Conflict(_("Only submitted or reviewed proposals can be reviewed."))
-    if proposal.budget.is_frozen:
+    if _frozen_under_lock(proposal.budget):
         raise RulesFrozen(_("Voting has started in this budget: the list of projects on the ballot can no longer change."))
     cycle = proposal.cycle
     if not (cycle.is_in(PhaseKind.SUBMISSION) or cycle.is_in(PhaseKind.REVIEW)):
@@ -614,7 +626,7 @@ def merge_proposal(reviewer: User, source: Proposal, target: Proposal, reason: s
         raise InvalidInput(_("A proposal cannot be merged into itself."), field="target")
     if target.cycle_id != source.cycle_id or target.status not in REVIEWABLE_STATUSES:
         raise InvalidInput(_("Merge into a submitted or reviewed proposal of the same cycle."), field="target")
-    if target.budget.is_frozen:
+    if _frozen_under_lock(target.budget):
         raise RulesFrozen(_("Voting has started in the target's budget."))
     if not reason:
         raise InvalidInput(_("Explain publicly why these proposals were merged."), field="reason")
