@@ -58,6 +58,7 @@ from operator import itemgetter
 
 from ..profile import Profile, Q
 from .base import Params, RuleResult, money
+from .base import plain_number as _num
 from .greedy import utilitarian_completion
 
 
@@ -484,12 +485,3 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
         reasons[c] = (f"Not funded: its supporters had only {money(can_pay)} left of their "
                       f"shares, less than its cost {money(costs[c])}.")
     return RuleResult(list(order), details, reasons)
-
-
-def _num(x):
-    """Explanation numbers: ints stay ints, exact rationals become floats."""
-    if x is None:
-        return None
-    if getattr(x, "denominator", 1) == 1:
-        return int(x)
-    return round(float(x), 4)
