@@ -51,10 +51,11 @@ def _timed_child(conn, path, rule, options):
     conn.send((time.perf_counter() - start, time.process_time() - cpu, dict(outcome.parameters)))
 
 
-def run_capped(path: Path, rule: str, options: dict, cap: float):
+def in_child(target, args, cap: float):
+    """Run ``target(conn, *args)`` in a forked child; its result, or None after ``cap`` s."""
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_timed_child, args=(child, path, rule, options))
+    proc = ctx.Process(target=target, args=(child, *args))
     proc.start()
     if parent.poll(cap):
         result = parent.recv()
@@ -91,20 +92,6 @@ def _pabutools_child(conn, path, rule_key):
     conn.send(time.perf_counter() - start)
 
 
-def pabutools_live(path: Path, rule_key: str, cap: float = 60.0):
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_pabutools_child, args=(child, path, rule_key))
-    proc.start()
-    if parent.poll(cap):
-        result = parent.recv()
-        proc.join()
-        return result
-    proc.kill()
-    proc.join()
-    return None
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--files", nargs="*", help="substrings of file names (default: all)")
@@ -132,7 +119,7 @@ def main(argv=None) -> int:
         for name in args.rules:
             (rule, options), key = RULES[name]
             if name == "mes+add1":
-                res = run_capped(path, rule, options, args.add1_cap)
+                res = in_child(_timed_child, (path, rule, options), args.add1_cap)
                 ours, cpu = (None, None) if res is None else res[:2]
                 if ours is None:
                     add1_complete = False
@@ -146,7 +133,7 @@ def main(argv=None) -> int:
                 ours, cpu = time.perf_counter() - start, time.process_time() - cpu
             entry = ref.get(path.name, {}).get("rules", {}).get(key, {})
             if args.live_pabutools:
-                theirs = pabutools_live(path, key)
+                theirs = in_child(_pabutools_child, (path, key), 60.0)
                 theirs_text = f"{theirs:.3f}" if theirs is not None else "> 60"
             else:
                 theirs = entry.get("time_s") if entry.get("status") == "ok" else None

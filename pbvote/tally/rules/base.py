@@ -39,3 +39,12 @@ def money(amount, scale: int = 1) -> str:
         value = float(amount)
         return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
     return f"{int(amount):,}"
+
+
+def plain_number(x):
+    """Numbers for explanations: ints stay ints, exact rationals become floats."""
+    if x is None:
+        return None
+    if getattr(x, "denominator", 1) == 1:
+        return int(x)
+    return round(float(x), 4)

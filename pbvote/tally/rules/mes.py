@@ -58,6 +58,7 @@ from operator import itemgetter
 
 from ..profile import Profile, Q
 from .base import Params, RuleResult, money
+from .base import plain_number as _num
 from .greedy import utilitarian_completion
 
 
@@ -168,10 +169,17 @@ class _Run:
 
     # -- change tracking ----------------------------------------------------
     def watch(self, d0, d1) -> None:
-        """A decision was taken on the sign of ``d(t) = d0 + d1 (t - t0)``."""
+        """A decision was taken on the sign of ``d(t) = d0 + d1 (t - t0)``.
+
+        Every decision is ``d >= 0`` (or ``d < 0`` with ``d0 < 0``): equality
+        counts as the non-negative side (affordable, still rich, tie won by
+        the same project), so ``d0 == 0`` only matters if ``d`` decreases.
+        """
         if not d1:
             return
         if d0 == 0:
+            if d1 > 0:
+                return
             root = self.t
         elif (d0 > 0) == (d1 > 0):
             return
@@ -334,9 +342,9 @@ class _Run:
             moved = {}
             for i in set(olds).union(cls[g] for g, _ in heavy):
                 b, b1 = money[i]
-                if b <= pay:
-                    moved[i] = 0  # spent everything
-                else:
+                if b < pay or (b == pay and not (track and b1 != pay1)):
+                    moved[i] = 0  # spent everything, for good
+                else:  # pays r*u; with b == r*u, keeps 0 now but a slope in t
                     moved[i] = self.intern((b - pay, b1 - pay1 if track else 0))
             for g, new in zip(light, map(moved.__getitem__, olds)):
                 cls[g] = new
@@ -484,12 +492,3 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
         reasons[c] = (f"Not funded: its supporters had only {money(can_pay)} left of their "
                       f"shares, less than its cost {money(costs[c])}.")
     return RuleResult(list(order), details, reasons)
-
-
-def _num(x):
-    """Explanation numbers: ints stay ints, exact rationals become floats."""
-    if x is None:
-        return None
-    if getattr(x, "denominator", 1) == 1:
-        return int(x)
-    return round(float(x), 4)

@@ -23,6 +23,7 @@ from operator import itemgetter
 
 from ..profile import Profile, Q
 from .base import Params, RuleResult, money
+from .base import plain_number as _num
 
 
 def phragmen(profile: Profile, params: Params) -> RuleResult:
@@ -108,9 +109,3 @@ def phragmen(profile: Profile, params: Params) -> RuleResult:
                           "which did not fit, before its turn." if stop_at is not None
                           else "Not funded.")
     return RuleResult(order, details, reasons)
-
-
-def _num(x):
-    if x is None:
-        return None
-    return int(x) if getattr(x, "denominator", 1) == 1 else round(float(x), 4)

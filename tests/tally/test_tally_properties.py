@@ -33,10 +33,11 @@ IDS = ["1", "10", "2", "9", "a", "B", "c3", "x", "11", "20", "3", "4", "5", "6"]
 
 
 @st.composite
-def elections(draw, max_projects=7, max_cost=40, max_groups=6, max_weight=3):
+def elections(draw, max_projects=7, max_cost=40, max_groups=6, max_weight=3, round_costs=False):
     m = draw(st.integers(1, max_projects))
     ids = IDS[:m]
-    costs = draw(st.lists(st.integers(1, max_cost), min_size=m, max_size=m))
+    cost = st.sampled_from([5, 10, 10, 15, 20, 30]) if round_costs else st.integers(1, max_cost)
+    costs = draw(st.lists(cost, min_size=m, max_size=m))
     budget = draw(st.integers(1, max_cost * 3))
     groups = draw(st.lists(
         st.tuples(st.sets(st.sampled_from(ids), min_size=1, max_size=m),
@@ -91,8 +92,9 @@ def test_mes_matches_pabutools(election, utility):
 
 
 @FAST
-@given(elections(max_cost=30, max_groups=5))
+@given(st.one_of(elections(max_cost=30, max_groups=5), elections(round_costs=True)))
 def test_mes_add1_matches_pabutools(election):
+    """Round costs make exact ties and exact "pays everything" cases frequent."""
     instance, profile = to_pabutools(election)
     ours = run_rule(election, "mes", completion="add1")
     theirs = method_of_equal_shares(instance, profile, sat_class=Cost_Sat,
@@ -137,3 +139,22 @@ def test_knapsack_is_optimal_by_brute_force(election, utility):
     assert outcome.total_cost <= election.budget
     assert sum(value_of[pid] for pid in outcome.selected) == brute_force_optimum(election, values)
     assert outcome.parameters["welfare"] == brute_force_optimum(election, values)
+
+
+# cases where a voter's money hits exactly 0 while it still grows with the
+# share (found by fuzzing an earlier version of the add1 jumps)
+EXACT_ZERO_CASES = [
+    ([10, 10, 5, 10, 10, 10], 50, [(("3",), 1), (("0", "1", "4", "5"), 1)]),
+    ([10, 10, 10, 5, 5, 10, 10], 40, [(("1", "6"), 2), (("2", "3"), 1), (("1", "4", "6"), 2)]),
+    ([10, 5, 10, 5, 5, 10, 15], 53, [(("0", "1", "4", "6"), 2), (("0", "1", "2", "3", "4", "5", "6"), 1)]),
+]
+
+
+@pytest.mark.parametrize("costs, budget, groups", EXACT_ZERO_CASES)
+def test_mes_add1_when_money_reaches_exactly_zero(costs, budget, groups):
+    ids = [str(i) for i in range(len(costs))]
+    election = Election(budget=budget, projects=[Project(i, c) for i, c in zip(ids, costs)],
+                        ballots=[Ballot(p, None, w) for p, w in groups])
+    instance, profile = to_pabutools(election)
+    theirs = method_of_equal_shares(instance, profile, sat_class=Cost_Sat, voter_budget_increment=1)
+    assert list(run_rule(election, "mes", completion="add1").selected) == [p.name for p in theirs]
