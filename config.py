@@ -49,6 +49,8 @@ class Config:
     PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT = "5 per 10 minutes"
     PBVOTE_SIGNUP_LIMIT = "10 per hour"
     PBVOTE_COMMENT_LIMIT = "10 per minute"
+    #: Ballot submissions per voter (re-votes and retries included).
+    PBVOTE_CAST_LIMIT = "20 per 10 minutes"
     PBVOTE_MAX_IMAGE_BYTES = 5 * 1024 * 1024
     #: Wrong access codes per address (good ones do not count, so a kiosk can take many voters).
     PBVOTE_ACCESS_CODE_LIMIT = "10 per 10 minutes"
@@ -95,6 +97,7 @@ ENVIRONMENT = {
     "SIGNIN_LIMIT_PER_ACCOUNT": ("PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT", str),
     "SIGNUP_LIMIT": ("PBVOTE_SIGNUP_LIMIT", str),
     "COMMENT_LIMIT": ("PBVOTE_COMMENT_LIMIT", str),
+    "CAST_LIMIT": ("PBVOTE_CAST_LIMIT", str),
     "MAX_IMAGE_BYTES": ("PBVOTE_MAX_IMAGE_BYTES", int),
     "ACCESS_CODE_LIMIT": ("PBVOTE_ACCESS_CODE_LIMIT", str),
     "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),

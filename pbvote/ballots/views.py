@@ -237,8 +237,20 @@ def review(budget_id: int):
     return _render_ballot(budget, form, voter, proposals, status=400)
 
 
+def _caster_key() -> str:
+    """Casts are limited per voter (account or access code), not per address: a kiosk or a
+    community session serves many voters from one address."""
+    if current_user.is_authenticated:
+        return f"cast-user:{current_user.id}"
+    code_id = session.get(CODE_KEY)
+    if code_id:
+        return f"cast-code:{code_id}"
+    return f"cast-address:{request.remote_addr}"
+
+
 @bp.route("/ballots/<int:budget_id>/cast", methods=["POST"])
 @public
+@limiter.limit(lambda: current_app.config["PBVOTE_CAST_LIMIT"], key_func=_caster_key)
 def cast(budget_id: int):
     budget = _public_budget(budget_id)
     voter = current_voter(lock=True)
