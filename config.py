@@ -44,7 +44,7 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_STRATEGY = "sliding-window-counter"
     PBVOTE_SIGNIN_LIMIT_PER_ADDRESS = "30 per 10 minutes"
     PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT = "5 per 10 minutes"
     PBVOTE_SIGNUP_LIMIT = "10 per hour"
