@@ -173,7 +173,7 @@ def _load_past_cycle(now: datetime, districts: dict, authors: list[User], review
         slug=PAST_CYCLE_SLUG,
         name="Greenhill Participatory Budget 2026",
         description=(
-            "Last year's cycle: residents chose how to spend **€400,000**. Voting has closed; the projects "
+            "Last year's cycle: residents chose how to spend **€300,000**. Voting has closed; the projects "
             "are being delivered with the help residents pledged."
         ),
         currency="EUR",
@@ -194,7 +194,7 @@ def _load_past_cycle(now: datetime, districts: dict, authors: list[User], review
     categories = {name: Category(name=name) for name in CATEGORIES}
     cycle.categories = list(categories.values())
     budgets = {
-        "city": Budget(name="City-wide", position=0, total_amount=300_000_00, ballot_type=BallotType.APPROVAL,
+        "city": Budget(name="City-wide", position=0, total_amount=200_000_00, ballot_type=BallotType.APPROVAL,
                        min_choices=1, max_choices=3, tally_rule="mes",
                        tally_params={"utility": "cost", "completion": "add1+greedy", "tie_break": "equalshares"}),
         "old-town": Budget(name="Old Town", district=districts["old-town"], position=1, total_amount=100_000_00,

@@ -35,7 +35,9 @@ def demo_codes() -> list[str]:
 
 def _pick(rng: random.Random, budget, proposals) -> list[Choice]:
     """A plausible ballot: popular projects more often, within the budget's rule."""
-    weighted = sorted(proposals, key=lambda p: (p.support_count * rng.random()), reverse=True)
+    # Supported projects are picked more often, but every project has a chance (a cycle without
+    # supports, like last year's demo cycle, must not give every voter the same ballot).
+    weighted = sorted(proposals, key=lambda p: ((p.support_count or 0) + 4) * rng.random(), reverse=True)
     if budget.ballot_type == BallotType.KNAPSACK:
         spent, picked = 0, []
         for p in weighted:
