@@ -3,18 +3,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from pbvote.auth.models import Role
 from pbvote.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-
-
-def coerce_optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    return int(value)
+from pbvote.forms import coerce_optional_int, options
 
 
 class SignUpForm(FlaskForm):
@@ -72,8 +66,5 @@ ROLE_LABELS = {
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()])
+    role = SelectField(_l("Role"), choices=options((role.value, label) for role, label in ROLE_LABELS.items()))
 
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for buttons that change state (sign out, delete, ...)."""

@@ -5,8 +5,11 @@ Like every service module: takes models and plain values, enforces the rules, ra
 """
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from pbvote import audit
 from pbvote.auth.models import Role, User
@@ -18,9 +21,6 @@ from pbvote.timeutil import utcnow
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 
-# A password hash to compare against when the account does not exist, so that a wrong e-mail
-# address takes as long as a wrong password (no account enumeration by timing).
-_DUMMY_USER = User(password_hash="")
 
 
 def normalize_email(email: str) -> str:
@@ -78,8 +78,9 @@ def authenticate(email: str, password: str) -> User | None:
     """The active account with this e-mail and password, or None (same time either way)."""
     user = find_user_by_email(email)
     if user is None:
-        _DUMMY_USER.password_hash = _dummy_hash()
-        _DUMMY_USER.check_password(password)
+        # Hash anyway, so a wrong e-mail address takes as long as a wrong password (no account
+        # enumeration by timing).
+        check_password_hash(_dummy_hash(), password)
         return None
     if not user.check_password(password) or not user.is_active:
         audit.record("user.sign_in_failed", subject=user)
@@ -89,16 +90,9 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-_dummy_hash_value: str | None = None
-
-
+@functools.cache
 def _dummy_hash() -> str:
-    global _dummy_hash_value
-    if _dummy_hash_value is None:
-        probe = User()
-        probe.set_password("not-a-real-password")
-        _dummy_hash_value = probe.password_hash
-    return _dummy_hash_value
+    return generate_password_hash("not-a-real-password", method="scrypt")
 
 
 def end_sessions(user: User) -> None:

@@ -7,15 +7,15 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from wtforms.fields.choices import SelectChoice
 
 from pbvote.auth import services
-from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, EmptyForm, RoleForm, SignInForm, SignUpForm
+from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, RoleForm, SignInForm, SignUpForm
 from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
 from pbvote.auth.session import login_required, public, role_required
 from pbvote.cycles.models import District
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
+from pbvote.forms import EmptyForm, add_form_error, options
 
 bp = Blueprint("auth", __name__)
 
@@ -44,12 +44,6 @@ def _signin_failed(response) -> bool:
     return response.status_code != 302
 
 
-def add_form_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])
@@ -60,9 +54,7 @@ def sign_up():
         return redirect(url_for("main.index"))
     form = SignUpForm()
     districts = db.session.scalars(sa.select(District).order_by(District.name)).all()
-    form.home_district.choices = [SelectChoice("", _("Choose your district"))] + [
-        SelectChoice(d.id, d.name) for d in districts
-    ]
+    form.home_district.choices = options([("", _("Choose your district"))] + [(d.id, d.name) for d in districts])
     if form.validate_on_submit():
         district = db.session.get(District, form.home_district.data) if form.home_district.data else None
         try:

@@ -20,23 +20,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.i18n import messages_path
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from pbvote.auth.forms import coerce_optional_int
 from pbvote.ballots.services import MAX_BATCH_SIZE, BallotProposal, Choice
 from pbvote.cycles.models import BallotType, Budget
+from pbvote.forms import coerce_optional_int, option
 from pbvote.proposals.models import Proposal
 
 PROJECT_FIELD_RE = re.compile(r"^(points|rank)_(.+)$")
-
-try:  # WTForms >= 3.3 deprecates (value, label) tuples in favour of SelectChoice
-    from wtforms.fields.choices import SelectChoice as _SelectChoice
-except ImportError:  # pragma: no cover - older WTForms
-    _SelectChoice = None
-
-
-def option(value, label):
-    """A choice of a select, radio or checkbox field, in the form the installed WTForms wants."""
-    return _SelectChoice(value, label) if _SelectChoice is not None else (value, label)
-
 
 #: Ballot types where a project is ticked (no points, no rank).
 TICK_TYPES = (BallotType.APPROVAL, BallotType.KNAPSACK, BallotType.CHOOSE_ONE)

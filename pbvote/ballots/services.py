@@ -47,7 +47,7 @@ from pbvote.cycles.models import BallotType, Budget, Cycle, District, DistrictEl
 from pbvote.errors import Conflict, InvalidBallot, InvalidInput, NotAllowed, PhaseClosed
 from pbvote.extensions import db
 from pbvote.proposals.models import Proposal, ProposalStatus
-from pbvote.proposals.services import ballot_proposals  # re-exported: one rule for what is on the ballot
+from pbvote.proposals.services import ballot_proposals  # noqa: F401  (re-exported: one rule for what is on the ballot)
 from pbvote.timeutil import utcnow
 
 # -- codes: access codes and tracking codes ---------------------------------------------------
@@ -99,7 +99,7 @@ def tracking_hash(code: str) -> str:
 def _code_from_digest(digest: bytes, length: int) -> str:
     number = int.from_bytes(digest, "big")
     symbols = []
-    for _ in range(length):
+    for _position in range(length):
         number, index = divmod(number, len(CODE_ALPHABET))
         symbols.append(CODE_ALPHABET[index])
     return "".join(symbols)

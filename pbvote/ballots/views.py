@@ -27,10 +27,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from pbvote.auth.forms import EmptyForm
 from pbvote.auth.models import Role, User
 from pbvote.auth.session import public, role_required
-from pbvote.auth.views import add_form_error
 from pbvote.ballots import services
 from pbvote.ballots.forms import (
     AccessCodeForm,
@@ -39,7 +37,6 @@ from pbvote.ballots.forms import (
     VerifyResidentForm,
     VoidCodeForm,
     ballot_form,
-    option,
 )
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Voter
@@ -47,6 +44,7 @@ from pbvote.cycles.models import BallotType, Budget, Cycle, District
 from pbvote.cycles.services import get_public_cycle
 from pbvote.errors import DomainError, InvalidBallot
 from pbvote.extensions import db, limiter
+from pbvote.forms import EmptyForm, add_form_error, option
 
 bp = Blueprint("ballots", __name__)
 

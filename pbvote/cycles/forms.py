@@ -6,23 +6,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pbvote.auth.forms import coerce_optional_int
 from pbvote.cycles import rules
 from pbvote.cycles.models import PHASE_ORDER, BallotType, DistrictEligibility
+from pbvote.forms import coerce_optional_int, options
 from pbvote.labels import BALLOT_TYPE_LABELS, ELIGIBILITY_LABELS, PHASE_LABELS
-
-try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
-    from wtforms import SelectChoice
-except ImportError:  # pragma: no cover - WTForms < 3.3
-    SelectChoice = None
-
-
-def options(pairs) -> list:
-    """Choices for a SelectField/RadioField from (value, label) pairs, in the form WTForms prefers."""
-    if SelectChoice is None:  # pragma: no cover
-        return [(value, str(label)) for value, label in pairs]
-    return [SelectChoice("" if value is None else str(value), str(label)) for value, label in pairs]
-
 
 TALLY_RULE_LABELS = {
     "greedy": _l("Greedy: most votes first, skipping what no longer fits"),
@@ -115,11 +102,3 @@ class BudgetForm(FlaskForm):
 class CategoryForm(FlaskForm):
     name = StringField(_l("New category"), validators=[DataRequired(), Length(max=80)])
 
-
-def add_form_error(form, error) -> None:
-    """Show a service's :class:`~pbvote.errors.DomainError` on its field, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)

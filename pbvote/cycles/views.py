@@ -6,14 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pbvote.auth.forms import EmptyForm
 from pbvote.auth.models import Role
 from pbvote.auth.session import public, role_required
 from pbvote.cycles import services
-from pbvote.cycles.forms import BudgetForm, CategoryForm, CycleForm, PhasesForm, add_form_error
+from pbvote.cycles.forms import BudgetForm, CategoryForm, CycleForm, PhasesForm
 from pbvote.cycles.models import PHASE_ORDER, Budget, Category, Cycle, District
 from pbvote.errors import DomainError
 from pbvote.extensions import db
+from pbvote.forms import EmptyForm, add_form_error
 from pbvote.money import from_minor_units, to_minor_units
 from pbvote.proposals.models import PUBLIC_STATUSES, Proposal, ProposalStatus
 

@@ -8,8 +8,7 @@ from wtforms import (DecimalField, FloatField, HiddenField, IntegerField, RadioF
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pbvote.auth.forms import coerce_optional_int
-from pbvote.cycles.forms import options
+from pbvote.forms import coerce_optional_int, options
 from pbvote.proposals.models import PledgeFrequency, PledgeKind
 
 

@@ -9,14 +9,13 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pbvote.auth.forms import EmptyForm
 from pbvote.auth.models import Role
 from pbvote.auth.session import login_required, public, role_required
 from pbvote.cycles import services as cycle_services
-from pbvote.cycles.forms import add_form_error
 from pbvote.cycles.models import Cycle
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
+from pbvote.forms import EmptyForm, add_form_error
 from pbvote.labels import STATUS_LABELS
 from pbvote.money import from_minor_units, to_minor_units
 from pbvote.proposals import services

@@ -7,7 +7,6 @@ import pytest
 from conftest import count_rows, csrf_token
 
 from pbvote.ballots.models import Ballot, BallotChoice, Participation
-from pbvote.extensions import db
 
 TOKEN_RE = re.compile(r'name="token" value="([^"]+)"')
 

@@ -1,0 +1,38 @@
+"""Form helpers shared by every domain: choices, optional integers, service errors on forms."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+
+
+def option(value, label) -> SelectChoice:
+    """One choice of a select, radio or checkbox field (``None`` becomes the empty value).
+
+    The label may be a lazy translation: it stays lazy and is translated when the page renders.
+    """
+    return SelectChoice("" if value is None else value, label)
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Choices from ``(value, label)`` pairs (WTForms 3.3 deprecates plain tuples)."""
+    return [option(value, label) for value, label in pairs]
+
+
+def coerce_optional_int(value):
+    """Coerce for a select whose empty choice means "none"."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def add_form_error(form, error) -> None:
+    """Show a service's :class:`~pbvote.errors.DomainError` on its field, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state (sign out, delete, ...)."""
