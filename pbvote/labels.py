@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from pbvote.ballots.models import BallotChannel
 from pbvote.cycles.models import BallotType, DistrictEligibility, PhaseKind
 from pbvote.proposals.models import ProposalStatus
 
@@ -35,4 +36,9 @@ ELIGIBILITY_LABELS = {
     DistrictEligibility.HOME_DISTRICT: _l("City-wide budget and the budget of one's home district"),
     DistrictEligibility.ANY_ONE_DISTRICT: _l("City-wide budget and any one district budget"),
     DistrictEligibility.ALL_BUDGETS: _l("Every budget"),
+}
+
+CHANNEL_LABELS = {
+    BallotChannel.ONLINE: _l("Online"),
+    BallotChannel.PAPER: _l("Paper"),
 }

@@ -66,6 +66,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(get_locale, "get_locale")
     app.add_template_global(lambda kind: labels.PHASE_LABELS[kind], "phase_label")
     app.add_template_global(lambda status: labels.STATUS_LABELS[status], "status_label")
+    app.add_template_global(lambda channel: labels.CHANNEL_LABELS[channel], "channel_label")
     app.add_template_filter(money, "money")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(datetime_format, "datetime")

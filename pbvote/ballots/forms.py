@@ -200,6 +200,19 @@ class VoidCodeForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
 
 
+class VoidBallotForm(FlaskForm):
+    code = StringField(
+        _l("Tracking code"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("The tracking code on the voter's receipt (dashes and spaces do not matter)."),
+    )
+    reason = StringField(
+        _l("Reason"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("Kept with the ballot and shown in the list below; for example: cast under pressure, reported at the town hall."),
+    )
+
+
 class VerifyResidentForm(FlaskForm):
     district = SelectField(_l("Confirmed district"), coerce=coerce_optional_int, validators=[Optional()])
 

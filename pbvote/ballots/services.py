@@ -566,17 +566,57 @@ def live_ballot(voter: Voter, budget: Budget) -> Ballot | None:
 
 
 def void_ballot(actor: User, ballot: Ballot, reason: str) -> Ballot:
-    """Mark ``ballot`` void (never counted) with who and why.  The contents stay as they were."""
+    """Mark ``ballot`` void (never counted) with who and why.  The contents stay as they were.
+
+    Refused once the cycle's results are published: a published count is never changed in silence.
+    """
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why the ballot is void."), field="reason")
     if ballot.voided_at is not None:
         raise Conflict(_("This ballot is already void."))
+    if results_published(ballot.budget.cycle):
+        raise PhaseClosed(_("The results are published: ballots can no longer be voided."))
     with db.session.no_autoflush:  # the three together: a void always has its reason
         ballot.voided_at, ballot.voided_by_id, ballot.void_reason = utcnow(), actor.id, reason[:200]
     audit.record("ballot.voided", actor=actor, subject=ballot, reason=ballot.void_reason)
     db.session.flush()
     return ballot
+
+
+def void_ballot_by_tracking_code(actor: User, cycle: Cycle, code: str, reason: str) -> Ballot:
+    """Void the ballot of ``cycle`` whose receipt carries ``code`` (as the voter or a clerk reads it).
+
+    How staff act on a report ("this ballot was cast under pressure", "my code was stolen") without
+    ever seeing who voted for what: the tracking code identifies the ballot, not its voter.
+    """
+    ballot = ballot_by_tracking_code(code) if normalize_code(code) else None
+    if ballot is None or ballot.budget.cycle_id != cycle.id:
+        raise InvalidInput(_("No ballot of this cycle has that tracking code."), field="code")
+    return void_ballot(actor, ballot, reason)
+
+
+@dataclass(frozen=True)
+class VoidedBallot:
+    """A void ballot as staff see it: where, when, by whom and why, never what it contained."""
+
+    budget_name: str
+    channel: BallotChannel
+    voided_at: datetime
+    voided_by: str | None
+    reason: str
+
+
+def voided_ballots(cycle: Cycle) -> list[VoidedBallot]:
+    """The cycle's void ballots, newest first (the accountability list on the void page)."""
+    rows = db.session.execute(
+        sa.select(Budget.name, Ballot.channel, Ballot.voided_at, User.display_name, Ballot.void_reason)
+        .join(Budget, Budget.id == Ballot.budget_id)
+        .outerjoin(User, User.id == Ballot.voided_by_id)
+        .where(Budget.cycle_id == cycle.id, Ballot.voided_at.is_not(None))
+        .order_by(Ballot.voided_at.desc(), Ballot.id.desc())
+    ).all()
+    return [VoidedBallot(name, BallotChannel(channel), at, by, reason or "") for name, channel, at, by, reason in rows]
 
 
 def countable_ballots(budget: Budget) -> Iterator[Ballot]:

@@ -35,6 +35,7 @@ from pbvote.ballots.forms import (
     GenerateCodesForm,
     TrackingCheckForm,
     VerifyResidentForm,
+    VoidBallotForm,
     VoidCodeForm,
     ballot_form,
 )
@@ -430,6 +431,26 @@ def staff_void_batch(batch_id: int):
             db.session.commit()
             flash(_("Every unused code of batch %(id)d is cancelled.", id=batch.id), "success")
     return redirect(url_for("ballots.staff_codes", slug=batch.cycle.slug)), 303
+
+
+@bp.route("/staff/cycles/<slug>/void-ballot", methods=["GET", "POST"])
+@role_required(Role.STAFF)
+def staff_void_ballot(slug: str):
+    """Void one ballot, found by the tracking code on its receipt; the list of void ballots."""
+    cycle = _cycle_for_staff(slug)
+    form = VoidBallotForm()
+    if form.validate_on_submit():
+        try:
+            services.void_ballot_by_tracking_code(current_user._get_current_object(), cycle, form.code.data, form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The ballot is void: it will not be counted."), "success")
+            return redirect(url_for("ballots.staff_void_ballot", slug=cycle.slug)), 303
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("ballots/staff_void.html", cycle=cycle, form=form, voided=services.voided_ballots(cycle)), status
 
 
 @bp.route("/staff/cycles/<slug>/ballots.csv")
