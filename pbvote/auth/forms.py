@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from pbvote.auth.models import Role
@@ -33,6 +33,11 @@ class SignUpForm(FlaskForm):
         validators=[Optional()],
         description=_l("Decides which district budget you can vote in."),
     )
+    birth_year = IntegerField(
+        _l("Year of birth (optional)"),
+        validators=[Optional()],
+        description=_l("Some budget cycles are open from a minimum age (counted by the year you were born). Only the year is kept."),
+    )
 
 
 class SignInForm(FlaskForm):
@@ -40,6 +45,19 @@ class SignInForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
     remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
+
+
+class DetailsForm(FlaskForm):
+    display_name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("Shown next to your proposals and comments."),
+    )
+    birth_year = IntegerField(
+        _l("Year of birth (optional)"),
+        validators=[Optional()],
+        description=_l("Some budget cycles are open from a minimum age (counted by the year you were born). Only the year is kept."),
+    )
 
 
 class ChangePasswordForm(FlaskForm):

@@ -1,4 +1,4 @@
-"""Account use cases: sign up, authenticate, change password, end sessions, grant roles.
+"""Account use cases: sign up, authenticate, update details, change password, end sessions, grant roles.
 
 Like every service module: takes models and plain values, enforces the rules, raises
 :mod:`pbvote.errors`, writes the audit log and flushes; the caller commits.
@@ -20,6 +20,8 @@ from pbvote.timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
+#: The earliest year of birth we accept (anything before is a typing mistake).
+EARLIEST_BIRTH_YEAR = 1900
 
 
 
@@ -42,6 +44,22 @@ def check_password_rules(password: str, *, email: str = "", field: str = "passwo
         raise InvalidInput(_("Your password must not be your e-mail address."), field=field)
 
 
+def check_display_name(display_name: str | None) -> str:
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise InvalidInput(_("Enter the name other residents will see."), field="display_name")
+    return display_name
+
+
+def check_birth_year(birth_year: int | None) -> None:
+    """A year of birth is optional; when given it must be a plausible past year."""
+    if birth_year is not None and not EARLIEST_BIRTH_YEAR <= birth_year <= utcnow().year:
+        raise InvalidInput(
+            _("Enter a year between %(first)d and %(last)d, or leave it empty.", first=EARLIEST_BIRTH_YEAR, last=utcnow().year),
+            field="birth_year",
+        )
+
+
 def create_user(
     *,
     email: str,
@@ -49,19 +67,19 @@ def create_user(
     password: str,
     role: Role = Role.RESIDENT,
     home_district: District | None = None,
+    birth_year: int | None = None,
     actor: User | None = None,
 ) -> User:
     """Create an account.  Raises :class:`Conflict` if the e-mail address is taken."""
     email = normalize_email(email)
-    display_name = (display_name or "").strip()
+    display_name = check_display_name(display_name)
     if "@" not in email or len(email) > 254:
         raise InvalidInput(_("Enter a valid e-mail address."), field="email")
-    if not display_name:
-        raise InvalidInput(_("Enter the name other residents will see."), field="display_name")
+    check_birth_year(birth_year)
     check_password_rules(password, email=email)
     if find_user_by_email(email) is not None:
         raise Conflict(_("An account with this e-mail address already exists."), field="email")
-    user = User(email=email, display_name=display_name, role=Role(role), home_district=home_district)
+    user = User(email=email, display_name=display_name, role=Role(role), home_district=home_district, birth_year=birth_year)
     user.set_password(password)
     db.session.add(user)
     try:
@@ -99,6 +117,20 @@ def end_sessions(user: User) -> None:
     """End every session of ``user`` (sign-out everywhere)."""
     user.session_version = (user.session_version or 1) + 1
     audit.record("user.signed_out", actor=user, subject=user)
+    db.session.flush()
+
+
+def update_details(user: User, *, display_name: str, birth_year: int | None) -> None:
+    """A resident's own details: the name others see and the (self-declared) year of birth."""
+    display_name = check_display_name(display_name)
+    check_birth_year(birth_year)
+    changed = sorted(
+        name for name, old, new in (("display_name", user.display_name, display_name), ("birth_year", user.birth_year, birth_year))
+        if old != new
+    )
+    user.display_name, user.birth_year = display_name, birth_year
+    if changed:
+        audit.record("user.details_changed", actor=user, subject=user, fields=changed)
     db.session.flush()
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from pbvote.auth import services
-from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, RoleForm, SignInForm, SignUpForm
+from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, DetailsForm, RoleForm, SignInForm, SignUpForm
 from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
 from pbvote.auth.session import login_required, public, role_required
 from pbvote.cycles.models import District
@@ -63,6 +63,7 @@ def sign_up():
                 display_name=form.display_name.data,
                 password=form.password.data,
                 home_district=district,
+                birth_year=form.birth_year.data,
             )
         except DomainError as error:
             db.session.rollback()
@@ -136,10 +137,23 @@ def change_password():
     return render_template("auth/change_password.html", form=form), 200 if not form.errors else 400
 
 
-@bp.route("/account")
+@bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    return render_template("auth/account.html", role_labels=ROLE_LABELS)
+    user = current_user._get_current_object()
+    form = DetailsForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            services.update_details(user, display_name=form.display_name.data, birth_year=form.birth_year.data)
+        except DomainError as error:
+            db.session.rollback()
+            add_form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your details are saved."), "success")
+            return redirect(url_for("auth.account")), 303
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("auth/account.html", form=form, role_labels=ROLE_LABELS), status
 
 
 @bp.route("/admin/users")

@@ -315,8 +315,15 @@ def check_eligible(voter: Voter, budget: Budget, now: datetime | None = None) ->
         raise NotAllowed()
     if cycle.verified_only and not user.is_verified:
         raise NotAllowed(_("Only residents whose address has been confirmed can vote. Enter the access code from your letter, or ask the council to confirm your address."))
-    if cycle.minimum_age and user.birth_year and now.year - user.birth_year < cycle.minimum_age:
-        raise NotAllowed(_("You must be at least %(age)d years old to vote.", age=cycle.minimum_age))
+    if cycle.minimum_age:
+        # Counted by year of birth: whoever turns the minimum age this calendar year may vote.
+        if user.birth_year is None:
+            raise NotAllowed(_(
+                "This vote is open to residents who are at least %(age)d years old this year. "
+                "Add your year of birth on your account page to vote.", age=cycle.minimum_age
+            ))
+        if now.year - user.birth_year < cycle.minimum_age:
+            raise NotAllowed(_("You must be at least %(age)d years old to vote.", age=cycle.minimum_age))
     if budget.district_id is None or cycle.district_eligibility == DistrictEligibility.ALL_BUDGETS:
         return
     if cycle.district_eligibility == DistrictEligibility.HOME_DISTRICT:

@@ -37,6 +37,9 @@ def test_sign_up_creates_hashed_account_and_signs_in(client, make_district):
         ({"display_name": ""}, "This field is required"),
         ({"home_district": "999999"}, "Not a valid choice"),
         ({"home_district": "abc"}, "Invalid Choice"),
+        ({"birth_year": "nineteen"}, "Not a valid integer value"),
+        ({"birth_year": "1850"}, "Enter a year between 1900 and"),
+        ({"birth_year": "2999"}, "Enter a year between 1900 and"),
     ],
 )
 def test_sign_up_rejects_bad_input_with_a_message(client, change, message):
@@ -44,6 +47,34 @@ def test_sign_up_rejects_bad_input_with_a_message(client, change, message):
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert count_rows(User) == 0
+
+
+def test_sign_up_keeps_an_optional_year_of_birth(client):
+    response = post_form(client, "/sign-up", {**GOOD, "birth_year": "1990"})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(User.birth_year)) == 1990
+
+
+def test_account_details_can_be_changed_and_are_audited(client, make_user, login):
+    user = make_user(name="Ana")
+    login(user)
+    page = client.get("/account").get_data(as_text=True)
+    assert 'for="display_name"' in page and 'for="birth_year"' in page
+    bad = post_form(client, "/account", {"display_name": "Ana B.", "birth_year": "1800"}, token_page="/account")
+    assert bad.status_code == 400 and "Enter a year between 1900 and" in bad.get_data(as_text=True)
+    db.session.refresh(user)
+    assert (user.display_name, user.birth_year) == ("Ana", None)
+    done = post_form(client, "/account", {"display_name": " Ana B. ", "birth_year": "1988"}, token_page="/account")
+    assert done.status_code == 303
+    db.session.refresh(user)
+    assert (user.display_name, user.birth_year) == ("Ana B.", 1988)
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "user.details_changed"))
+    assert entry.data["fields"] == ["birth_year", "display_name"]
+    assert post_form(client, "/account", {"display_name": "", "birth_year": ""}, token_page="/account").status_code == 400
+    cleared = post_form(client, "/account", {"display_name": "Ana B.", "birth_year": ""}, token_page="/account")
+    assert cleared.status_code == 303
+    db.session.refresh(user)
+    assert user.birth_year is None
 
 
 def test_sign_up_refuses_a_taken_address(client, make_user):

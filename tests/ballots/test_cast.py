@@ -90,6 +90,10 @@ def test_verified_only_and_minimum_age(voting_budget, make_user, cast):
     with pytest.raises(NotAllowed, match="at least 16"):
         cast(make_user(verified=True, birth_year=utcnow().year - 10), budget, [ps[0]])
     db.session.rollback()
+    with pytest.raises(NotAllowed, match="Add your year of birth"):  # unknown age is not old enough
+        cast(make_user(verified=True), budget, [ps[0]])
+    db.session.rollback()
+    cast(make_user(verified=True, birth_year=utcnow().year - 16), budget, [ps[0]])  # turns 16 this year
     cast(make_user(verified=True, birth_year=utcnow().year - 30), budget, [ps[0]])
 
 
