@@ -53,6 +53,20 @@ def test_approval_review_then_submit_shows_a_receipt(client, voting_budget, resi
     assert receipt.status_code == 200 and ps[0].title in receipt.get_data(as_text=True)
 
 
+def test_review_and_receipt_number_the_choices_only_for_a_ranking(client, voting_budget, resident):
+    approval, ps = voting_budget("approval", max_choices=2)
+    review = post(client, f"/ballots/{approval.id}/review", {"projects": [ps[0].id, ps[1].id]}, f"/ballots/{approval.id}")
+    assert '<ul class="review-choices">' in review.get_data(as_text=True)
+    ranking, rs = voting_budget("ranking", max_choices=2)
+    data = {f"rank_{rs[1].id}": "1", f"rank_{rs[0].id}": "2"}
+    review = post(client, f"/ballots/{ranking.id}/review", data, f"/ballots/{ranking.id}")
+    text = review.get_data(as_text=True)
+    assert '<ol class="review-choices">' in text and text.index(rs[1].title) < text.index(rs[0].title)
+    receipt = post(client, f"/ballots/{ranking.id}/cast", {**data, "token": form_token(review)}, f"/ballots/{ranking.id}")
+    text = receipt.get_data(as_text=True)
+    assert '<ol class="review-choices">' in text and text.index(rs[1].title) < text.index(rs[0].title)
+
+
 def test_ballot_page_orders_projects_stably_per_voter(client, voting_budget, make_user, login):
     budget, ps = voting_budget(costs=[1_000_00] * 8)
 
