@@ -360,7 +360,10 @@ def page(browser, request):
     viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
     context = browser.new_context(viewport=viewport, java_script_enabled=request.node.get_closest_marker("nojs") is None)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(15_000)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)  # assertions wait for the page (a loaded machine is slow), never sleep
     yield page
     context.close()
 

@@ -2,14 +2,15 @@
 import pytest
 
 from pbvote.demo import load_demo
+from playwright.sync_api import expect
 
 
 def test_sign_up_and_browse_demo_cycle(app, live_server, page, screenshot):
     load_demo()
     page.goto(live_server + "/")
-    assert page.get_by_role("heading", name="Greenhill Participatory Budget 2027").is_visible()
+    expect(page.get_by_role("heading", name="Greenhill Participatory Budget 2027")).to_be_visible()
     page.get_by_role("link", name="See the cycle Greenhill Participatory Budget 2027").click()
-    assert page.get_by_role("heading", name="Budgets").is_visible()
+    expect(page.get_by_role("heading", name="Budgets")).to_be_visible()
     screenshot("cycle")
 
     page.get_by_role("link", name="Create an account").first.click()
@@ -19,19 +20,19 @@ def test_sign_up_and_browse_demo_cycle(app, live_server, page, screenshot):
     page.get_by_label("Repeat the password").fill("a long enough password")
     page.get_by_label("Home district").select_option(label="Riverside")
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_text("Welcome, Nadia Newcomer!").is_visible()
-    assert page.locator(".signed-in-as").inner_text() == "Signed in as Nadia Newcomer"
+    expect(page.get_by_text("Welcome, Nadia Newcomer!")).to_be_visible()
+    expect(page.locator(".signed-in-as")).to_have_text("Signed in as Nadia Newcomer")
 
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_role("link", name="Sign in").is_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
     page.get_by_role("link", name="Sign in").click()
     page.get_by_label("E-mail address").fill("nadia@example.org")
     page.get_by_label("Password").fill("wrong password!!")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("do not match an account").is_visible()
+    expect(page.get_by_text("do not match an account")).to_be_visible()
     page.get_by_label("Password").fill("a long enough password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator(".signed-in-as").inner_text() == "Signed in as Nadia Newcomer"
+    expect(page.locator(".signed-in-as")).to_have_text("Signed in as Nadia Newcomer")
 
 
 @pytest.mark.phone

@@ -4,6 +4,7 @@ import re
 from pbvote.extensions import db
 from pbvote.proposals.models import Proposal, ProposalStatus
 from conftest import PASSWORD
+from playwright.sync_api import expect
 
 
 def sign_in(page, base, email):
@@ -33,16 +34,16 @@ def test_resident_proposes_and_staff_marks_feasible(app, live_server, page, scre
     page.get_by_label("Description").fill("Ten **benches** every 200 m along the canal path, for older walkers.")
     page.get_by_label("Estimated cost").fill("15000")
     page.get_by_role("button", name="Save draft").click()
-    assert page.get_by_text("Draft saved").is_visible()
+    expect(page.get_by_text("Draft saved")).to_be_visible()
     page.get_by_label("E-mail address or name of the co-author").fill("Kim Neighbour")
     page.get_by_role("button", name="Invite co-author").click()
-    assert page.get_by_text("Kim Neighbour has been invited").is_visible()
+    expect(page.get_by_text("Kim Neighbour has been invited")).to_be_visible()
     page.get_by_role("button", name="Submit proposal").click()
-    assert page.get_by_text("Your proposal is now public").is_visible()
-    assert page.locator(".prose strong", has_text="benches").is_visible()
+    expect(page.get_by_text("Your proposal is now public")).to_be_visible()
+    expect(page.locator(".prose strong", has_text="benches")).to_be_visible()
     page.get_by_label("Your comment").fill("Happy to hear where you would like them!")
     page.get_by_role("button", name="Publish comment").click()
-    assert page.locator(".comment-by-author").is_visible()
+    expect(page.locator(".comment-by-author")).to_be_visible()
     screenshot("proposal")
     proposal_url = page.url.split("#")[0]
 
@@ -56,11 +57,11 @@ def test_resident_proposes_and_staff_marks_feasible(app, live_server, page, scre
     page.get_by_label("Public explanation of the cost").fill("Concrete footings are needed on the embankment.")
     screenshot("review")
     page.get_by_role("button", name="Save review").click()
-    assert page.get_by_text("Review saved: Feasible").is_visible()
+    expect(page.get_by_text("Review saved: Feasible")).to_be_visible()
 
     page.goto(proposal_url)
-    assert page.get_by_text("Reviewed: feasible.").is_visible()
-    assert page.get_by_text("Concrete footings").is_visible()
+    expect(page.get_by_text("Reviewed: feasible.")).to_be_visible()
+    expect(page.get_by_text("Concrete footings")).to_be_visible()
     screenshot("feasible")
     db.session.expire_all()
     proposal = db.session.scalars(db.select(Proposal)).one()

@@ -8,6 +8,7 @@ from pbvote.ballots.models import Ballot
 from pbvote.ballots.services import format_code
 from pbvote.demo import DEMO_PASSWORD, load_demo
 from pbvote.extensions import db
+from playwright.sync_api import expect
 
 
 def _count_ballots() -> int:
@@ -29,24 +30,25 @@ def test_knapsack_ballot_with_javascript_shows_the_running_total(app, live_serve
     page.goto(live_server + "/cycles/greenhill-2027/vote")
     page.get_by_role("link", name="Vote in City-wide").click()
     summary = page.locator("#ballot-summary-text")
-    assert "Remaining: €500,000" in summary.inner_text()
+    expect(summary).to_contain_text("Remaining: €500,000")
 
     page.get_by_label(re.compile("Protected cycle lane")).check()
     page.get_by_label(re.compile("Plant 400 street trees")).check()
-    assert "Selected: €330,000" in summary.inner_text() and "Remaining: €170,000" in summary.inner_text()
+    expect(summary).to_contain_text("Selected: €330,000")
+    expect(summary).to_contain_text("Remaining: €170,000")
     page.get_by_label(re.compile("Better lighting on riverside")).check()
-    assert "Remaining: €75,000" in summary.inner_text()
-    assert page.get_by_label(re.compile("Outdoor gyms")).is_disabled()  # €80,000 no longer fits
-    assert page.get_by_label(re.compile("Repair café")).is_enabled()
+    expect(summary).to_contain_text("Remaining: €75,000")
+    expect(page.get_by_label(re.compile("Outdoor gyms"))).to_be_disabled()  # €80,000 no longer fits
+    expect(page.get_by_label(re.compile("Repair café"))).to_be_enabled()
     screenshot("ballot")
 
     page.get_by_role("button", name="Review my choices").click()
-    assert page.get_by_text("Your ballot is not cast yet").is_visible()
-    assert page.get_by_text("€425,000 of €500,000").is_visible()
+    expect(page.get_by_text("Your ballot is not cast yet")).to_be_visible()
+    expect(page.get_by_text("€425,000 of €500,000")).to_be_visible()
     screenshot("review")
     page.get_by_role("button", name="Submit my ballot").click()
-    assert page.get_by_text("Thank you — your ballot is cast.").is_visible()
-    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", page.locator("#tracking-short").inner_text())
+    expect(page.get_by_text("Thank you — your ballot is cast.")).to_be_visible()
+    expect(page.locator("#tracking-short")).to_have_text(re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$"))
     screenshot("receipt")
     assert _count_ballots() == before + 1
 
@@ -59,7 +61,7 @@ def test_approval_ballot_without_javascript_on_a_phone(app, live_server, page, s
     page.goto(live_server + "/cycles/greenhill-2027/vote")
     page.get_by_label("Access code").fill(format_code(demo_codes()[DEMO_VOTERS]).lower())
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("Your access code is valid").is_visible()
+    expect(page.get_by_text("Your access code is valid")).to_be_visible()
     page.get_by_role("link", name="Vote in Riverside").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
@@ -67,16 +69,16 @@ def test_approval_ballot_without_javascript_on_a_phone(app, live_server, page, s
     for title in ["Riverside community garden", "Renovate the Mill Street", "Zebra crossing", "Pop-up youth café", "Secure bike shelters"]:
         page.get_by_label(re.compile(title)).check()
     page.get_by_role("button", name="Review my choices").click()
-    assert page.get_by_text("Choose at most 4 projects.").is_visible()
+    expect(page.get_by_text("Choose at most 4 projects.")).to_be_visible()
     screenshot("error")
     page.get_by_label(re.compile("Secure bike shelters")).uncheck()
     page.get_by_label(re.compile("Pop-up youth café")).uncheck()
     page.get_by_role("button", name="Review my choices").click()
-    assert page.get_by_role("button", name="Submit my ballot").is_visible()
+    expect(page.get_by_role("button", name="Submit my ballot")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot("review")
     page.get_by_role("button", name="Submit my ballot").click()
-    assert page.get_by_text("Thank you — your ballot is cast.").is_visible()
-    assert page.get_by_text("Riverside community garden").is_visible()
+    expect(page.get_by_text("Thank you — your ballot is cast.")).to_be_visible()
+    expect(page.get_by_text("Riverside community garden")).to_be_visible()
     screenshot("receipt")
     assert _count_ballots() == before + 1
