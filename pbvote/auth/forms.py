@@ -11,6 +11,14 @@ from pbvote.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from pbvote.forms import coerce_optional_int, options
 
 
+def _birth_year_field() -> IntegerField:
+    return IntegerField(
+        _l("Year of birth (optional)"),
+        validators=[Optional()],
+        description=_l("Some budget cycles are open from a minimum age (counted by the year you were born). Only the year is kept."),
+    )
+
+
 class SignUpForm(FlaskForm):
     display_name = StringField(
         _l("Your name"),
@@ -33,11 +41,7 @@ class SignUpForm(FlaskForm):
         validators=[Optional()],
         description=_l("Decides which district budget you can vote in."),
     )
-    birth_year = IntegerField(
-        _l("Year of birth (optional)"),
-        validators=[Optional()],
-        description=_l("Some budget cycles are open from a minimum age (counted by the year you were born). Only the year is kept."),
-    )
+    birth_year = _birth_year_field()
 
 
 class SignInForm(FlaskForm):
@@ -53,11 +57,7 @@ class DetailsForm(FlaskForm):
         validators=[DataRequired(), Length(max=80)],
         description=_l("Shown next to your proposals and comments."),
     )
-    birth_year = IntegerField(
-        _l("Year of birth (optional)"),
-        validators=[Optional()],
-        description=_l("Some budget cycles are open from a minimum age (counted by the year you were born). Only the year is kept."),
-    )
+    birth_year = _birth_year_field()
 
 
 class ChangePasswordForm(FlaskForm):
