@@ -333,6 +333,78 @@ class _Run:
                 self.snapshots.append(self.snapshot())
         return order
 
+    def certify(self, start_order: list[int], alive: list[int], plan: list[tuple[int, object]]):
+        """Check that every share in ``[t0, self.t]`` gives the run ``plan`` recorded at ``t0``.
+
+        ``plan`` lists, round by round, the winner ``q`` of the run at the
+        lower share ``t0 <= self.t`` and its exact ``rho_q(t0)`` (as compared,
+        i.e. divided by the utility multiplier). This run is the lazy MES loop
+        at ``self.t`` that, instead of looking for the best project, only
+        checks that no project beats ``rho_q(t0)`` here, then pays ``q``.
+        Returns the number of certified rounds: ``len(plan)`` plus one (the
+        end) when the whole outcome holds on the interval, fewer when it
+        stopped at the first round it could not certify.
+
+        Why this is enough (the shares in between are never run): let
+        ``t0 <= t <= t1 = self.t`` and suppose the runs at ``t0`` and ``t1``
+        fund the same projects in rounds ``1..r`` and the run at ``t`` does
+        too. Then after round ``r`` every voter's money at ``t`` lies between
+        her money at ``t0`` and at ``t1``. By induction on ``r``: before
+        round 1 the money is the share itself. If it holds before round
+        ``r`` (``b(t0) <= b(t) <= b(t1)`` voter by voter), the payment
+        function ``P(rho) = sum(min(b_i, rho * u_i))`` of any project is
+        pointwise larger at ``t`` than at ``t0`` and smaller than at
+        ``t1``; ``rho`` is the least root of ``P(rho) = cost``, so
+        ``rho(t1) <= rho(t) <= rho(t0)`` for every project, affordability
+        (``P(infinity) = sum(b_i) >= cost``) is monotone the same way, and
+        the funded project's supporters keep ``max(0, b_i - rho * u_i)``,
+        which grows with ``b_i`` and shrinks with ``rho``: the order is
+        kept after round ``r``. Now round ``r + 1``: the recorded winner
+        ``q`` was affordable at ``t0``, so it is at ``t``, with
+        ``rho_q(t) <= rho_q(t0)``. Every other project ``p`` is either
+        unaffordable at ``t1``, hence at ``t``, or has
+        ``rho_p(t) >= rho_p(t1)``, and this run checked ``rho_p(t1) >
+        rho_q(t0)``, or equality with ``q`` ahead of ``p`` in the tie-break
+        order; either way ``q`` wins round ``r + 1`` at ``t`` as well. The
+        end is the same: if nothing is affordable at ``t1`` after the
+        last round, nothing is at ``t``. Lower bounds carried over from
+        earlier rounds of this run stay lower bounds (money only decreases
+        within a run), so projects are visited by increasing lower bound
+        and exact ``rho`` is computed only while that bound does not
+        already decide the comparison.
+        """
+        self.start(start_order, alive)
+        tie = self.tie
+        stale, remaining, rounds, order = self.stale, self.remaining, self.rounds, self.order
+        for depth, (q, theta) in enumerate(plan):
+            key_q = (theta, tie[q])
+            cand = sorted(remaining, key=lambda c: (stale[c][0], tie[c]))
+            for c in cand:
+                if c == q:
+                    continue
+                if (stale[c][0], tie[c]) > key_q:
+                    break  # this bound and all later ones already lose to q
+                res = self.rho(c, self.entries(c))
+                if res is None:
+                    remaining.discard(c)
+                    continue
+                stale[c] = res
+                if (res[0], tie[c]) < key_q:
+                    return depth  # p may win round depth + 1 somewhere in the interval
+            res = self.rho(q, self.entries(q))
+            if res is None or q not in remaining:  # pragma: no cover - impossible by monotonicity
+                raise AssertionError("certified winner unaffordable at the larger share")
+            m = self.mult[q]
+            self.pay(q, res[0] * m, 0)
+            rounds[q] = {"round": len(rounds) + 1, "r": res[0] * m, "r1": 0}
+            order.append(q)
+            remaining.discard(q)
+        costs = self.p.costs
+        for c in sorted(remaining, key=tie.__getitem__):
+            if self.money_left(c) >= costs[c]:
+                return len(plan)  # might be funded after the last round somewhere
+        return len(plan) + 1
+
     def pay(self, f: int, r, r1) -> None:
         """Supporters of ``f`` pay ``min(money, r * utility)``."""
         cls, money, track = self.cls, self.money, self.track
@@ -390,7 +462,8 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     if n == 0:
         order, last = list(free), None
     elif completion in ("add1", "add1+greedy"):
-        order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base)
+        order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base,
+                                                  method=ADD1_METHOD)
         info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t)
         if last is not None and final_t != last.t:
             # explain with the money of the final share itself (same outcome by
@@ -414,23 +487,48 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     return result
 
 
-def _add1(profile, support, utility, tie, free, alive, base):
-    """The add1 loop, jumping over shares that provably repeat an outcome.
+ADD1_METHODS = ("unit", "jump", "interval", "jump+interval")
+ADD1_METHOD = "jump+interval"  # what run_mes uses; see _add1
 
-    Each run records a snapshot after every round with the share up to
-    which all decisions so far stay the same; the next run resumes from the
-    deepest snapshot still valid at its share instead of starting over.
+
+def _add1(profile, support, utility, tie, free, alive, base, method="jump+interval", stats=None):
+    """The add1 loop: the outcome at ``t = base + k`` for ``k = 0, 1, ...``
+    until one is over budget (return the previous) or exhaustive (return it).
+
+    Methods (all give the outcome of stepping one unit at a time):
+
+    * ``unit`` - one plain run per unit step (the definition; for tests);
+    * ``jump`` - each run tracks the share up to which all its decisions
+      stay the same (affine money) and snapshots every round; the next run
+      starts at that share and resumes from the deepest valid snapshot;
+    * ``interval`` - after a run at ``t`` (the *anchor*), certify its
+      outcome over ``[t, t + L]`` with one run at ``t + L``
+      (:meth:`_Run.certify`, by monotonicity of money in the share),
+      doubling ``L`` while that succeeds; the next anchor is one unit after
+      the longest certified interval. ``L`` starts at half the last
+      certified length (at least 1);
+    * ``jump+interval`` - both: the jump's own certified extent is where
+      the gallop starts.
+
+    ``stats`` (a dict), when given, receives counters: ``runs`` (all MES
+    runs, certification runs included), ``anchors``, ``certify_ok``,
+    ``certify_failed`` and ``lengths`` (units settled per anchor).
     """
     budget = profile.budget
     costs = profile.costs
+    track = method in ("jump", "jump+interval")
+    gallop = method in ("interval", "jump+interval")
     previous_order, previous_run = list(free), None
     alive_set = set(alive)
     snapshots: list[tuple] = []
+    st = stats if stats is not None else {}
+    st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, lengths=[])
+    n_free = len(free)
+    length = 1
     k = 0
-    runs = 0
     while True:
         t = base + k
-        run = _Run(profile, support, utility, tie, t, track=True)
+        run = _Run(profile, support, utility, tie, t, track=track)
         depth = 0
         while depth < len(snapshots) and (snapshots[depth][0] is None or t < snapshots[depth][0]):
             depth += 1
@@ -439,22 +537,42 @@ def _add1(profile, support, utility, tie, free, alive, base):
             order = run.run()
         else:
             order = run.run(free, alive)
-        run.snapshots = snapshots[:depth] + run.snapshots
-        snapshots = run.snapshots
-        runs += 1
+        if track:
+            run.snapshots = snapshots[:depth] + run.snapshots
+            snapshots = run.snapshots
+        st["runs"] += 1
+        st["anchors"] += 1
         spent = sum(costs[c] for c in order)
         if spent > budget:
             # every share from the previous run up to t - 1 gave previous_order
-            return previous_order, previous_run, runs, k + 1, (t - 1 if previous_run else None)
+            return previous_order, previous_run, st["runs"], k + 1, (t - 1 if previous_run else None)
         chosen = set(order)
         exhaustive = all(spent + costs[c] > budget for c in alive_set - chosen)
         if exhaustive:
-            return order, run, runs, k + 1, t
+            return order, run, st["runs"], k + 1, t
         previous_order, previous_run = order, run
-        nxt = _next_t(t, k, run.next_change)
-        if nxt is None:  # pragma: no cover - no decision depends on t any more
-            return order, run, runs, k + 1, t
-        k = nxt
+        if track:
+            nxt = _next_t(t, k, run.next_change)
+            if nxt is None:  # pragma: no cover - no decision depends on t any more
+                return order, run, st["runs"], k + 1, t
+            last = nxt - 1  # every k in [k, last] gives this outcome
+        else:
+            last = k
+        if gallop:
+            plan = [(c, run.rounds[c]["r"] / run.mult[c]) for c in order[n_free:]]
+            step = max(length, 2 * (last - k) + 1)
+            while True:
+                probe = _Run(profile, support, utility, tie, t + step, track=False)
+                st["runs"] += 1
+                if probe.certify(free, alive, plan) <= len(plan):
+                    st["certify_failed"] += 1
+                    break
+                st["certify_ok"] += 1
+                last = max(last, k + step)
+                step *= 2
+            length = max(1, (last - k) // 2)
+        st["lengths"].append(last - k + 1)
+        k = last + 1
 
 
 def _explain(profile: Profile, params: Params, order: list[int], run, free) -> RuleResult:
