@@ -53,13 +53,15 @@ starting over. The result is identical to stepping one unit at a time.
 from __future__ import annotations
 
 from collections import Counter
-from math import ceil
-from operator import itemgetter
+from math import ceil, lcm
+from operator import itemgetter, mul
 
 from ..profile import Profile, Q
 from .base import Params, RuleResult, money
 from .base import plain_number as _num
 from .greedy import utilitarian_completion
+
+_VOTERS = itemgetter(3)
 
 
 class _Support:
@@ -217,6 +219,33 @@ class _Run:
             total += sum(money[i][0] * w for i, w in count.items())
         return total
 
+    def money_left_all(self, projects) -> dict:
+        """:meth:`money_left` for several projects, exact and summed at C speed.
+
+        Every class's money is written over one common denominator (the
+        least common multiple of theirs, a few hundred bits on the shared
+        files), so each project's total is one integer dot product; above
+        ``2**4096`` it falls back to summing the rationals.
+        """
+        amounts = [m[0] for m in self.money]
+        dens = {int(Q(a).denominator) for a in amounts}
+        common = lcm(*dens) if dens else 1
+        if common.bit_length() > 4096:  # pragma: no cover - not seen on real data
+            return {c: self.money_left(c) for c in projects}
+        scaled = [int(Q(a).numerator) * (common // int(Q(a).denominator)) for a in amounts]
+        cls = self.cls
+        out = {}
+        for c in projects:
+            total = 0
+            for _, light, heavy in self.sup.parts[c]:
+                count = Counter(itemgetter(*light)(cls)) if len(light) > 1 else Counter(
+                    cls[g] for g in light)
+                for g, w in heavy:
+                    count[cls[g]] += w
+                total += sum(map(mul, map(scaled.__getitem__, count), count.values()))
+            out[c] = Q(total, common) if common != 1 else total
+        return out
+
     def rho(self, c: int, entries: list):
         """Return ``(rho, rho_slope)`` for project ``c``, or ``None`` if unaffordable.
 
@@ -230,7 +259,7 @@ class _Run:
         track = self.track
         rich = entries
         uniform = not self.sup.points
-        denom = sum(e[3] for e in entries) if uniform else sum(u * w for _, _, u, w in entries)
+        denom = sum(map(_VOTERS, entries)) if uniform else sum(u * w for _, _, u, w in entries)
         paid = 0
         paid_slope = 0
         poor_all = []
@@ -581,6 +610,10 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
     costs = profile.costs
     per_unit = " per point" if params.utility == "points" else ""
     rounds = run.rounds if run is not None else {}
+    left = {}
+    if run is not None:  # what the supporters of every project not funded still hold
+        left = run.money_left_all([c for c in range(profile.m) if c not in free and c not in rounds
+                                   and profile.approvals[c]])
     for c in range(profile.m):
         if c in free:
             details[c] = {"round": 0}
@@ -597,7 +630,7 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
             continue
         can_pay = None
         if run is not None and profile.approvals[c]:
-            can_pay = run.money_left(c)
+            can_pay = left[c]
         if can_pay is None:
             details[c] = {"supporters_can_pay": 0, "cost": costs[c]}
             reasons[c] = "Not funded: nobody voted for it." if profile.approvals[c] == 0 else \
