@@ -52,7 +52,7 @@ starting over. The result is identical to stepping one unit at a time.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from math import ceil, lcm
 from operator import itemgetter, mul
 
@@ -64,13 +64,25 @@ from .greedy import utilitarian_completion
 _VOTERS = itemgetter(3)
 
 
+def _gather(light: list[int]):
+    """A function ``cls -> tuple(cls[g] for g in light)`` running at C speed."""
+    if len(light) > 1:
+        return itemgetter(*light)
+    if light:
+        g = light[0]
+        return lambda cls: (cls[g],)
+    return lambda cls: ()
+
+
 class _Support:
     """Who supports what: per project, the groups of identical ballots.
 
-    ``parts[c]`` lists ``(utility, light, heavy)``: one entry for
-    approval-style utilities, one per points value otherwise; ``light`` are
-    the groups of a single voter (counted at C speed with ``Counter``),
-    ``heavy`` the ``(group, weight)`` pairs of larger groups.
+    ``parts[c]`` lists ``(utility, light, heavy, classes_of)``: one entry
+    for approval-style utilities, one per points value otherwise; ``light``
+    are the groups of a single voter (counted at C speed with ``Counter``),
+    ``heavy`` the ``(group, weight)`` pairs of larger groups, and
+    ``classes_of(cls)`` the tuple ``cls[g] for g in light``, gathered at C
+    speed by an ``itemgetter`` built once.
     """
 
     def __init__(self, profile: Profile, utility: str):
@@ -82,7 +94,7 @@ class _Support:
             lights, heavies = profile.split_supporters()
             for c in range(profile.m):
                 if profile.approvals[c]:
-                    self.parts[c].append((1, lights[c], heavies[c]))
+                    self.parts[c].append((1, lights[c], heavies[c], _gather(lights[c])))
                     self.total_utility[c] = profile.approvals[c]
             return
         split: dict[tuple[int, int], tuple[list, list]] = {}
@@ -96,7 +108,7 @@ class _Support:
                 else:
                     heavy.append((g, w))
         for (c, u), (light, heavy) in sorted(split.items()):
-            self.parts[c].append((u, light, heavy))
+            self.parts[c].append((u, light, heavy, _gather(light)))
             self.total_utility[c] += u * (len(light) + sum(w for _, w in heavy))
 
     @classmethod
@@ -195,11 +207,8 @@ class _Run:
         """``(money, slope, utility, voters)`` per class among ``c``'s supporters."""
         out = []
         cls, money = self.cls, self.money
-        for u, light, heavy in self.sup.parts[c]:
-            if len(light) > 1:
-                count = Counter(itemgetter(*light)(cls))
-            else:
-                count = Counter(cls[g] for g in light)
+        for u, _, heavy, classes_of in self.sup.parts[c]:
+            count = Counter(classes_of(cls))
             for g, w in heavy:
                 count[cls[g]] += w
             count.pop(0, None)  # nothing left to pay with
@@ -210,9 +219,8 @@ class _Run:
         """Money ``c``'s supporters still hold (exact, summed per class)."""
         cls, money = self.cls, self.money
         total = 0
-        for _, light, heavy in self.sup.parts[c]:
-            count = Counter(itemgetter(*light)(cls)) if len(light) > 1 else Counter(
-                cls[g] for g in light)
+        for _, _, heavy, classes_of in self.sup.parts[c]:
+            count = Counter(classes_of(cls))
             for g, w in heavy:
                 count[cls[g]] += w
             count.pop(0, None)
@@ -237,9 +245,8 @@ class _Run:
         out = {}
         for c in projects:
             total = 0
-            for _, light, heavy in self.sup.parts[c]:
-                count = Counter(itemgetter(*light)(cls)) if len(light) > 1 else Counter(
-                    cls[g] for g in light)
+            for _, _, heavy, classes_of in self.sup.parts[c]:
+                count = Counter(classes_of(cls))
                 for g, w in heavy:
                     count[cls[g]] += w
                 total += sum(map(mul, map(scaled.__getitem__, count), count.values()))
@@ -437,9 +444,9 @@ class _Run:
     def pay(self, f: int, r, r1) -> None:
         """Supporters of ``f`` pay ``min(money, r * utility)``."""
         cls, money, track = self.cls, self.money, self.track
-        for u, light, heavy in self.sup.parts[f]:
+        for u, light, heavy, classes_of in self.sup.parts[f]:
             pay, pay1 = r * u, r1 * u
-            olds = itemgetter(*light)(cls) if len(light) > 1 else tuple(cls[g] for g in light)
+            olds = classes_of(cls)
             moved = {}
             for i in set(olds).union(cls[g] for g, _ in heavy):
                 b, b1 = money[i]
@@ -447,8 +454,8 @@ class _Run:
                     moved[i] = 0  # spent everything, for good
                 else:  # pays r*u; with b == r*u, keeps 0 now but a slope in t
                     moved[i] = self.intern((b - pay, b1 - pay1 if track else 0))
-            for g, new in zip(light, map(moved.__getitem__, olds)):
-                cls[g] = new
+            # cls[g] = moved[cls[g]] for every g in light, looped at C speed
+            deque(map(cls.__setitem__, light, map(moved.__getitem__, olds)), maxlen=0)
             for g, _ in heavy:
                 cls[g] = moved[cls[g]]
 
