@@ -524,10 +524,10 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
 
 
 ADD1_METHODS = ("unit", "jump", "interval", "jump+interval")
-ADD1_METHOD = "jump+interval"  # what run_mes uses; see _add1
+ADD1_METHOD = "interval"  # what run_mes uses; see _add1
 
 
-def _add1(profile, support, utility, tie, free, alive, base, method="jump+interval", stats=None):
+def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD, stats=None):
     """The add1 loop: the outcome at ``t = base + k`` for ``k = 0, 1, ...``
     until one is over budget (return the previous) or exhaustive (return it).
 
@@ -538,17 +538,24 @@ def _add1(profile, support, utility, tie, free, alive, base, method="jump+interv
       stay the same (affine money) and snapshots every round; the next run
       starts at that share and resumes from the deepest valid snapshot;
     * ``interval`` - after a run at ``t`` (the *anchor*), certify its
-      outcome over ``[t, t + L]`` with one run at ``t + L``
+      outcome over ``[t, t + s]`` with one run at ``t + s``
       (:meth:`_Run.certify`, by monotonicity of money in the share),
-      doubling ``L`` while that succeeds; the next anchor is one unit after
-      the longest certified interval. ``L`` starts at half the last
-      certified length (at least 1);
+      doubling ``s`` while that succeeds. The first probe goes to the next
+      share not yet settled, or further (half the length settled from the
+      previous anchor) when outcomes have lately lasted long. A probe that
+      fails at the next unsettled share is finished as an ordinary run
+      there (its certified rounds are exact MES rounds at that share and
+      its lower bounds stay valid), so it becomes the next anchor and costs
+      nothing extra: where the outcome changes at every unit step this is
+      one run per step, like ``unit``;
     * ``jump+interval`` - both: the jump's own certified extent is where
       the gallop starts.
 
     ``stats`` (a dict), when given, receives counters: ``runs`` (all MES
-    runs, certification runs included), ``anchors``, ``certify_ok``,
-    ``certify_failed`` and ``lengths`` (units settled per anchor).
+    runs started, probes included), ``anchors`` (shares whose outcome was
+    computed in full), ``certify_ok``, ``certify_failed``, ``continued``
+    (failed probes finished as the next anchor) and ``lengths`` (unit
+    steps settled per anchor).
     """
     budget = profile.budget
     costs = profile.costs
@@ -558,26 +565,33 @@ def _add1(profile, support, utility, tie, free, alive, base, method="jump+interv
     alive_set = set(alive)
     snapshots: list[tuple] = []
     st = stats if stats is not None else {}
-    st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, lengths=[])
+    st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, continued=0, lengths=[])
     n_free = len(free)
     length = 1
+    pending = None  # a failed probe finished at the next share: the next anchor
     k = 0
     while True:
         t = base + k
-        run = _Run(profile, support, utility, tie, t, track=track)
-        depth = 0
-        while depth < len(snapshots) and (snapshots[depth][0] is None or t < snapshots[depth][0]):
-            depth += 1
-        if depth:
-            run.resume(snapshots[depth - 1])
-            order = run.run()
-        else:
-            order = run.run(free, alive)
-        if track:
-            run.snapshots = snapshots[:depth] + run.snapshots
-            snapshots = run.snapshots
-        st["runs"] += 1
         st["anchors"] += 1
+        if pending is not None:
+            run, order, pending = pending, pending.order, None
+            tracked = False
+        else:
+            tracked = track
+            run = _Run(profile, support, utility, tie, t, track=track)
+            st["runs"] += 1
+            depth = 0
+            while depth < len(snapshots) and (snapshots[depth][0] is None
+                                              or t < snapshots[depth][0]):
+                depth += 1
+            if depth:
+                run.resume(snapshots[depth - 1])
+                order = run.run()
+            else:
+                order = run.run(free, alive)
+            if track:
+                run.snapshots = snapshots[:depth] + run.snapshots
+                snapshots = run.snapshots
         spent = sum(costs[c] for c in order)
         if spent > budget:
             # every share from the previous run up to t - 1 gave previous_order
@@ -587,26 +601,30 @@ def _add1(profile, support, utility, tie, free, alive, base, method="jump+interv
         if exhaustive:
             return order, run, st["runs"], k + 1, t
         previous_order, previous_run = order, run
-        if track:
+        last = k  # every k' in [k, last] gives this outcome
+        if tracked:
             nxt = _next_t(t, k, run.next_change)
             if nxt is None:  # pragma: no cover - no decision depends on t any more
                 return order, run, st["runs"], k + 1, t
-            last = nxt - 1  # every k in [k, last] gives this outcome
-        else:
-            last = k
+            last = nxt - 1
         if gallop:
             plan = [(c, run.rounds[c]["r"] / run.mult[c]) for c in order[n_free:]]
-            step = max(length, 2 * (last - k) + 1)
+            step = max(length, last - k + 1)
             while True:
                 probe = _Run(profile, support, utility, tie, t + step, track=False)
                 st["runs"] += 1
-                if probe.certify(free, alive, plan) <= len(plan):
-                    st["certify_failed"] += 1
-                    break
-                st["certify_ok"] += 1
-                last = max(last, k + step)
-                step *= 2
-            length = max(1, (last - k) // 2)
+                if probe.certify(free, alive, plan) > len(plan):
+                    st["certify_ok"] += 1
+                    last = k + step
+                    step *= 2
+                    continue
+                st["certify_failed"] += 1
+                if k + step == last + 1:
+                    probe.run()
+                    pending = probe
+                    st["continued"] += 1
+                break
+            length = max(1, (last - k + 1) // 2)
         st["lengths"].append(last - k + 1)
         k = last + 1
 
