@@ -32,22 +32,38 @@ Ties are broken by the tie-break order (``lexico`` or ``equalshares``).
 **add1 without one run per currency unit.** ``add1`` reruns MES with the
 per-voter share raised by one unit (``t = budget/n + k``, ``k = 0, 1, ...``),
 keeps the last outcome that fits the real budget and stops at the first
-exhaustive one. Within one run every amount of money is an affine function
-``a*t + b`` of the share as long as the run's course does not change (who
-pays in full for each funded project, which project wins each round, which
-drop out): a class starts with ``t`` and each payment is either all its
-money or ``rho*u``, with ``rho`` solving a linear equation. So a run at
-``t0`` carries each amount's slope next to its value and, for every decision
-it takes on the sign of some ``d(t)``, computes where that affine ``d``
-changes sign; below the nearest such point every decision, hence the
-outcome, is the same. Two refinements keep that point far: for projects
-that are *not* funded in a round, the affine ``rho`` of their current split
-is a lower bound of their true ``rho`` at every ``t`` (which is all their
-comparisons need), so only the funded project's split must stay fixed; and
-each run snapshots its state after every round with the point up to which
-those rounds stay valid, so the next run resumes from the deepest valid
-snapshot (re-evaluating the affine amounts at the new ``t``) instead of
-starting over. The result is identical to stepping one unit at a time.
+exhaustive one. Both tests depend only on the funded set, so a whole range
+of shares with the same outcome can be settled at once. Two exact ways to
+know such a range (see :func:`_add1`; the default is ``interval``):
+
+* *Interval certificates by monotonicity* (:meth:`_Run.certify`). If the
+  runs at shares ``t < t'`` fund the same projects in the same rounds, every
+  share in between does too, provided the run at ``t'`` sees no project
+  beat the winner's ``rho`` recorded at ``t`` (money is monotone in the
+  share round by round, so ``rho`` and affordability are sandwiched; proof
+  in the method's docstring). One run at ``t'`` settles ``[t, t']``; the
+  probe distance doubles while that works, and a probe that fails at the
+  very next share is finished as an ordinary run there, so no run is ever
+  wasted where the outcome changes at every step.
+* *Affine change points* (``jump``). Within one run every amount of money
+  is an affine function ``a*t + b`` of the share as long as the run's
+  course does not change (who pays in full for each funded project, which
+  project wins each round, which drop out): a class starts with ``t`` and
+  each payment is either all its money or ``rho*u``, with ``rho`` solving a
+  linear equation. So a run at ``t0`` carries each amount's slope next to
+  its value and, for every decision it takes on the sign of some ``d(t)``,
+  computes where that affine ``d`` changes sign; below the nearest such
+  point every decision, hence the outcome, is the same. For projects that
+  are *not* funded in a round, the affine ``rho`` of their current split is
+  a lower bound of their true ``rho`` at every ``t``, so only the funded
+  project's split must stay fixed; each run snapshots its state after every
+  round with the point up to which those rounds stay valid, and the next
+  run resumes from the deepest valid snapshot. On big elections some class
+  crosses a payment boundary at almost every unit step, so this rarely
+  jumps there, and tracking slopes makes each run slower; it remains
+  available (``ADD1_METHODS``) and is checked against unit steps in tests.
+
+Either way the result is identical to stepping one unit at a time.
 """
 
 from __future__ import annotations
