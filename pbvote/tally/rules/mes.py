@@ -464,7 +464,22 @@ class _Run:
             pay, pay1 = r * u, r1 * u
             olds = classes_of(cls)
             moved = {}
-            for i in set(olds).union(cls[g] for g, _ in heavy):
+            classes = set(olds).union(cls[g] for g, _ in heavy)
+            if not track:  # the same as below with no slopes, inlined (hot loop)
+                index = self.index
+                for i in classes:
+                    b = money[i][0]
+                    if b <= pay:
+                        moved[i] = 0
+                        continue
+                    key = (b - pay, 0)
+                    j = index.get(key)
+                    if j is None:
+                        j = index[key] = len(money)
+                        money.append(key)
+                    moved[i] = j
+                classes = ()
+            for i in classes:
                 b, b1 = money[i]
                 if b < pay or (b == pay and not (track and b1 != pay1)):
                     moved[i] = 0  # spent everything, for good
