@@ -136,3 +136,48 @@ def test_add1_stats_count_runs(method):
     assert stats["runs"] >= stats["anchors"] >= 1
     assert stats["runs"] == (stats["anchors"] - stats["continued"] + stats["certify_ok"]
                              + stats["certify_failed"])
+
+
+# Budapest 2024, MES (cost utility) + add1: settled for the first time by the
+# interval method (22,002 unit steps; 5,990 MES runs, ~12 min CPU on the
+# shared 2-core machine). The stop is at share budget/n + 22,001, whose
+# outcome is exhaustive (999,000,000 of 1,000,000,000 spent).
+BUDAPEST = "Hungary_Budapest_2024.pb"
+BUDAPEST_ORDER = ["583", "571", "587", "545", "552", "553", "582", "555", "542", "572", "544",
+                  "425", "588", "561", "540", "569", "598", "428", "597", "458", "573", "594",
+                  "526", "557", "596", "506", "480", "595", "559", "446", "467"]
+BUDAPEST_STEPS = 22002
+
+
+def test_budapest_2024_add1_outcome_holds_at_its_final_share(shared):
+    """Cheap half of the check: one MES run at the final share gives the
+    settled outcome, within budget and exhaustive (why add1 stops there),
+    and the share one unit lower is not yet exhaustive."""
+    _, election = shared(BUDAPEST)
+    profile = compile_profile(election)
+    support = mes._Support.of(profile, "cost")
+    tie = profile.tie_rank("lexico")
+    free, alive = mes._mes_projects(profile, support)
+    base = Q(profile.budget) / profile.n_voters
+
+    def outcome(k):
+        order = mes._Run(profile, support, "cost", tie, base + k, track=False).run(free, alive)
+        spent = sum(profile.costs[c] for c in order)
+        rest = set(alive) - set(order)
+        return order, spent, all(spent + profile.costs[c] > profile.budget for c in rest)
+
+    order, spent, exhaustive = outcome(BUDAPEST_STEPS - 1)
+    assert [profile.ids[c] for c in order] == BUDAPEST_ORDER
+    assert spent == 999_000_000 and exhaustive
+    _, spent, exhaustive = outcome(BUDAPEST_STEPS - 2)
+    assert spent <= profile.budget and not exhaustive
+
+
+@pytest.mark.slow
+def test_budapest_2024_add1_settled(shared):
+    """The whole add1 loop (about 12 minutes)."""
+    _, election = shared(BUDAPEST)
+    outcome = run_rule(election, "mes", utility="cost", completion="add1")
+    assert list(outcome.selected) == BUDAPEST_ORDER
+    assert outcome.total_cost == 999_000_000
+    assert outcome.parameters["naive_mes_runs"] == BUDAPEST_STEPS
