@@ -32,43 +32,73 @@ Ties are broken by the tie-break order (``lexico`` or ``equalshares``).
 **add1 without one run per currency unit.** ``add1`` reruns MES with the
 per-voter share raised by one unit (``t = budget/n + k``, ``k = 0, 1, ...``),
 keeps the last outcome that fits the real budget and stops at the first
-exhaustive one. Within one run every amount of money is an affine function
-``a*t + b`` of the share as long as the run's course does not change (who
-pays in full for each funded project, which project wins each round, which
-drop out): a class starts with ``t`` and each payment is either all its
-money or ``rho*u``, with ``rho`` solving a linear equation. So a run at
-``t0`` carries each amount's slope next to its value and, for every decision
-it takes on the sign of some ``d(t)``, computes where that affine ``d``
-changes sign; below the nearest such point every decision, hence the
-outcome, is the same. Two refinements keep that point far: for projects
-that are *not* funded in a round, the affine ``rho`` of their current split
-is a lower bound of their true ``rho`` at every ``t`` (which is all their
-comparisons need), so only the funded project's split must stay fixed; and
-each run snapshots its state after every round with the point up to which
-those rounds stay valid, so the next run resumes from the deepest valid
-snapshot (re-evaluating the affine amounts at the new ``t``) instead of
-starting over. The result is identical to stepping one unit at a time.
+exhaustive one. Both tests depend only on the funded set, so a whole range
+of shares with the same outcome can be settled at once. Two exact ways to
+know such a range (see :func:`_add1`; the default is ``interval``):
+
+* *Interval certificates by monotonicity* (:meth:`_Run.certify`). If the
+  runs at shares ``t < t'`` fund the same projects in the same rounds, every
+  share in between does too, provided the run at ``t'`` sees no project
+  beat the winner's ``rho`` recorded at ``t`` (money is monotone in the
+  share round by round, so ``rho`` and affordability are sandwiched; proof
+  in the method's docstring). One run at ``t'`` settles ``[t, t']``; the
+  probe distance doubles while that works, and a probe that fails at the
+  very next share is finished as an ordinary run there, so no run is ever
+  wasted where the outcome changes at every step.
+* *Affine change points* (``jump``). Within one run every amount of money
+  is an affine function ``a*t + b`` of the share as long as the run's
+  course does not change (who pays in full for each funded project, which
+  project wins each round, which drop out): a class starts with ``t`` and
+  each payment is either all its money or ``rho*u``, with ``rho`` solving a
+  linear equation. So a run at ``t0`` carries each amount's slope next to
+  its value and, for every decision it takes on the sign of some ``d(t)``,
+  computes where that affine ``d`` changes sign; below the nearest such
+  point every decision, hence the outcome, is the same. For projects that
+  are *not* funded in a round, the affine ``rho`` of their current split is
+  a lower bound of their true ``rho`` at every ``t``, so only the funded
+  project's split must stay fixed; each run snapshots its state after every
+  round with the point up to which those rounds stay valid, and the next
+  run resumes from the deepest valid snapshot. On big elections some class
+  crosses a payment boundary at almost every unit step, so this rarely
+  jumps there, and tracking slopes makes each run slower; it remains
+  available (``ADD1_METHODS``) and is checked against unit steps in tests.
+
+Either way the result is identical to stepping one unit at a time.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from math import ceil
-from operator import itemgetter
+from collections import Counter, deque
+from math import ceil, lcm
+from operator import itemgetter, mul
 
 from ..profile import Profile, Q
 from .base import Params, RuleResult, money
 from .base import plain_number as _num
 from .greedy import utilitarian_completion
 
+_VOTERS = itemgetter(3)
+
+
+def _gather(light: list[int]):
+    """A function ``cls -> tuple(cls[g] for g in light)`` running at C speed."""
+    if len(light) > 1:
+        return itemgetter(*light)
+    if light:
+        g = light[0]
+        return lambda cls: (cls[g],)
+    return lambda cls: ()
+
 
 class _Support:
     """Who supports what: per project, the groups of identical ballots.
 
-    ``parts[c]`` lists ``(utility, light, heavy)``: one entry for
-    approval-style utilities, one per points value otherwise; ``light`` are
-    the groups of a single voter (counted at C speed with ``Counter``),
-    ``heavy`` the ``(group, weight)`` pairs of larger groups.
+    ``parts[c]`` lists ``(utility, light, heavy, classes_of)``: one entry
+    for approval-style utilities, one per points value otherwise; ``light``
+    are the groups of a single voter (counted at C speed with ``Counter``),
+    ``heavy`` the ``(group, weight)`` pairs of larger groups, and
+    ``classes_of(cls)`` the tuple ``cls[g] for g in light``, gathered at C
+    speed by an ``itemgetter`` built once.
     """
 
     def __init__(self, profile: Profile, utility: str):
@@ -80,7 +110,7 @@ class _Support:
             lights, heavies = profile.split_supporters()
             for c in range(profile.m):
                 if profile.approvals[c]:
-                    self.parts[c].append((1, lights[c], heavies[c]))
+                    self.parts[c].append((1, lights[c], heavies[c], _gather(lights[c])))
                     self.total_utility[c] = profile.approvals[c]
             return
         split: dict[tuple[int, int], tuple[list, list]] = {}
@@ -94,7 +124,7 @@ class _Support:
                 else:
                     heavy.append((g, w))
         for (c, u), (light, heavy) in sorted(split.items()):
-            self.parts[c].append((u, light, heavy))
+            self.parts[c].append((u, light, heavy, _gather(light)))
             self.total_utility[c] += u * (len(light) + sum(w for _, w in heavy))
 
     @classmethod
@@ -193,11 +223,8 @@ class _Run:
         """``(money, slope, utility, voters)`` per class among ``c``'s supporters."""
         out = []
         cls, money = self.cls, self.money
-        for u, light, heavy in self.sup.parts[c]:
-            if len(light) > 1:
-                count = Counter(itemgetter(*light)(cls))
-            else:
-                count = Counter(cls[g] for g in light)
+        for u, _, heavy, classes_of in self.sup.parts[c]:
+            count = Counter(classes_of(cls))
             for g, w in heavy:
                 count[cls[g]] += w
             count.pop(0, None)  # nothing left to pay with
@@ -208,14 +235,39 @@ class _Run:
         """Money ``c``'s supporters still hold (exact, summed per class)."""
         cls, money = self.cls, self.money
         total = 0
-        for _, light, heavy in self.sup.parts[c]:
-            count = Counter(itemgetter(*light)(cls)) if len(light) > 1 else Counter(
-                cls[g] for g in light)
+        for _, _, heavy, classes_of in self.sup.parts[c]:
+            count = Counter(classes_of(cls))
             for g, w in heavy:
                 count[cls[g]] += w
             count.pop(0, None)
             total += sum(money[i][0] * w for i, w in count.items())
         return total
+
+    def money_left_all(self, projects) -> dict:
+        """:meth:`money_left` for several projects, exact and summed at C speed.
+
+        Every class's money is written over one common denominator (the
+        least common multiple of theirs, a few hundred bits on the shared
+        files), so each project's total is one integer dot product; above
+        ``2**4096`` it falls back to summing the rationals.
+        """
+        amounts = [m[0] for m in self.money]
+        dens = {int(Q(a).denominator) for a in amounts}
+        common = lcm(*dens) if dens else 1
+        if common.bit_length() > 4096:  # pragma: no cover - not seen on real data
+            return {c: self.money_left(c) for c in projects}
+        scaled = [int(Q(a).numerator) * (common // int(Q(a).denominator)) for a in amounts]
+        cls = self.cls
+        out = {}
+        for c in projects:
+            total = 0
+            for _, _, heavy, classes_of in self.sup.parts[c]:
+                count = Counter(classes_of(cls))
+                for g, w in heavy:
+                    count[cls[g]] += w
+                total += sum(map(mul, map(scaled.__getitem__, count), count.values()))
+            out[c] = Q(total, common) if common != 1 else total
+        return out
 
     def rho(self, c: int, entries: list):
         """Return ``(rho, rho_slope)`` for project ``c``, or ``None`` if unaffordable.
@@ -230,7 +282,7 @@ class _Run:
         track = self.track
         rich = entries
         uniform = not self.sup.points
-        denom = sum(e[3] for e in entries) if uniform else sum(u * w for _, _, u, w in entries)
+        denom = sum(map(_VOTERS, entries)) if uniform else sum(u * w for _, _, u, w in entries)
         paid = 0
         paid_slope = 0
         poor_all = []
@@ -333,21 +385,108 @@ class _Run:
                 self.snapshots.append(self.snapshot())
         return order
 
+    def certify(self, start_order: list[int], alive: list[int], plan: list[tuple[int, object]]):
+        """Check that every share in ``[t0, self.t]`` gives the run ``plan`` recorded at ``t0``.
+
+        ``plan`` lists, round by round, the winner ``q`` of the run at the
+        lower share ``t0 <= self.t`` and its exact ``rho_q(t0)`` (as compared,
+        i.e. divided by the utility multiplier). This run is the lazy MES loop
+        at ``self.t`` that, instead of looking for the best project, only
+        checks that no project beats ``rho_q(t0)`` here, then pays ``q``.
+        Returns the number of certified rounds: ``len(plan)`` plus one (the
+        end) when the whole outcome holds on the interval, fewer when it
+        stopped at the first round it could not certify.
+
+        Why this is enough (the shares in between are never run): let
+        ``t0 <= t <= t1 = self.t`` and suppose the runs at ``t0`` and ``t1``
+        fund the same projects in rounds ``1..r`` and the run at ``t`` does
+        too. Then after round ``r`` every voter's money at ``t`` lies between
+        her money at ``t0`` and at ``t1``. By induction on ``r``: before
+        round 1 the money is the share itself. If it holds before round
+        ``r`` (``b(t0) <= b(t) <= b(t1)`` voter by voter), the payment
+        function ``P(rho) = sum(min(b_i, rho * u_i))`` of any project is
+        pointwise larger at ``t`` than at ``t0`` and smaller than at
+        ``t1``; ``rho`` is the least root of ``P(rho) = cost``, so
+        ``rho(t1) <= rho(t) <= rho(t0)`` for every project, affordability
+        (``P(infinity) = sum(b_i) >= cost``) is monotone the same way, and
+        the funded project's supporters keep ``max(0, b_i - rho * u_i)``,
+        which grows with ``b_i`` and shrinks with ``rho``: the order is
+        kept after round ``r``. Now round ``r + 1``: the recorded winner
+        ``q`` was affordable at ``t0``, so it is at ``t``, with
+        ``rho_q(t) <= rho_q(t0)``. Every other project ``p`` is either
+        unaffordable at ``t1``, hence at ``t``, or has
+        ``rho_p(t) >= rho_p(t1)``, and this run checked ``rho_p(t1) >
+        rho_q(t0)``, or equality with ``q`` ahead of ``p`` in the tie-break
+        order; either way ``q`` wins round ``r + 1`` at ``t`` as well. The
+        end is the same: if nothing is affordable at ``t1`` after the
+        last round, nothing is at ``t``. Lower bounds carried over from
+        earlier rounds of this run stay lower bounds (money only decreases
+        within a run), so projects are visited by increasing lower bound
+        and exact ``rho`` is computed only while that bound does not
+        already decide the comparison.
+        """
+        self.start(start_order, alive)
+        tie = self.tie
+        stale, remaining, rounds, order = self.stale, self.remaining, self.rounds, self.order
+        for depth, (q, theta) in enumerate(plan):
+            key_q = (theta, tie[q])
+            cand = sorted(remaining, key=lambda c: (stale[c][0], tie[c]))
+            for c in cand:
+                if c == q:
+                    continue
+                if (stale[c][0], tie[c]) > key_q:
+                    break  # this bound and all later ones already lose to q
+                res = self.rho(c, self.entries(c))
+                if res is None:
+                    remaining.discard(c)
+                    continue
+                stale[c] = res
+                if (res[0], tie[c]) < key_q:
+                    return depth  # p may win round depth + 1 somewhere in the interval
+            res = self.rho(q, self.entries(q))
+            if res is None or q not in remaining:  # pragma: no cover - impossible by monotonicity
+                raise AssertionError("certified winner unaffordable at the larger share")
+            m = self.mult[q]
+            self.pay(q, res[0] * m, 0)
+            rounds[q] = {"round": len(rounds) + 1, "r": res[0] * m, "r1": 0}
+            order.append(q)
+            remaining.discard(q)
+        costs = self.p.costs
+        for c in sorted(remaining, key=tie.__getitem__):
+            if self.money_left(c) >= costs[c]:
+                return len(plan)  # might be funded after the last round somewhere
+        return len(plan) + 1
+
     def pay(self, f: int, r, r1) -> None:
         """Supporters of ``f`` pay ``min(money, r * utility)``."""
         cls, money, track = self.cls, self.money, self.track
-        for u, light, heavy in self.sup.parts[f]:
+        for u, light, heavy, classes_of in self.sup.parts[f]:
             pay, pay1 = r * u, r1 * u
-            olds = itemgetter(*light)(cls) if len(light) > 1 else tuple(cls[g] for g in light)
+            olds = classes_of(cls)
             moved = {}
-            for i in set(olds).union(cls[g] for g, _ in heavy):
+            classes = set(olds).union(cls[g] for g, _ in heavy)
+            if not track:  # the same as below with no slopes, inlined (hot loop)
+                index = self.index
+                for i in classes:
+                    b = money[i][0]
+                    if b <= pay:
+                        moved[i] = 0
+                        continue
+                    key = (b - pay, 0)
+                    j = index.get(key)
+                    if j is None:
+                        j = index[key] = len(money)
+                        money.append(key)
+                    moved[i] = j
+                classes = ()
+            for i in classes:
                 b, b1 = money[i]
                 if b < pay or (b == pay and not (track and b1 != pay1)):
                     moved[i] = 0  # spent everything, for good
                 else:  # pays r*u; with b == r*u, keeps 0 now but a slope in t
                     moved[i] = self.intern((b - pay, b1 - pay1 if track else 0))
-            for g, new in zip(light, map(moved.__getitem__, olds)):
-                cls[g] = new
+            # cls[g] = moved[cls[g]] for every g in light, looped at C speed
+            deque(map(cls.__setitem__, light, map(moved.__getitem__, olds)), maxlen=0)
             for g, _ in heavy:
                 cls[g] = moved[cls[g]]
 
@@ -390,7 +529,8 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     if n == 0:
         order, last = list(free), None
     elif completion in ("add1", "add1+greedy"):
-        order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base)
+        order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base,
+                                                  method=ADD1_METHOD)
         info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t)
         if last is not None and final_t != last.t:
             # explain with the money of the final share itself (same outcome by
@@ -414,47 +554,110 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     return result
 
 
-def _add1(profile, support, utility, tie, free, alive, base):
-    """The add1 loop, jumping over shares that provably repeat an outcome.
+ADD1_METHODS = ("unit", "jump", "interval", "jump+interval")
+ADD1_METHOD = "interval"  # what run_mes uses; see _add1
 
-    Each run records a snapshot after every round with the share up to
-    which all decisions so far stay the same; the next run resumes from the
-    deepest snapshot still valid at its share instead of starting over.
+
+def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD, stats=None):
+    """The add1 loop: the outcome at ``t = base + k`` for ``k = 0, 1, ...``
+    until one is over budget (return the previous) or exhaustive (return it).
+
+    Methods (all give the outcome of stepping one unit at a time):
+
+    * ``unit`` - one plain run per unit step (the definition; for tests);
+    * ``jump`` - each run tracks the share up to which all its decisions
+      stay the same (affine money) and snapshots every round; the next run
+      starts at that share and resumes from the deepest valid snapshot;
+    * ``interval`` - after a run at ``t`` (the *anchor*), certify its
+      outcome over ``[t, t + s]`` with one run at ``t + s``
+      (:meth:`_Run.certify`, by monotonicity of money in the share),
+      doubling ``s`` while that succeeds. The first probe goes to the next
+      share not yet settled, or further (half the length settled from the
+      previous anchor) when outcomes have lately lasted long. A probe that
+      fails at the next unsettled share is finished as an ordinary run
+      there (its certified rounds are exact MES rounds at that share and
+      its lower bounds stay valid), so it becomes the next anchor and costs
+      nothing extra: where the outcome changes at every unit step this is
+      one run per step, like ``unit``;
+    * ``jump+interval`` - both: the jump's own certified extent is where
+      the gallop starts.
+
+    ``stats`` (a dict), when given, receives counters: ``runs`` (all MES
+    runs started, probes included), ``anchors`` (shares whose outcome was
+    computed in full), ``certify_ok``, ``certify_failed``, ``continued``
+    (failed probes finished as the next anchor) and ``lengths`` (unit
+    steps settled per anchor).
     """
     budget = profile.budget
     costs = profile.costs
+    track = method in ("jump", "jump+interval")
+    gallop = method in ("interval", "jump+interval")
     previous_order, previous_run = list(free), None
     alive_set = set(alive)
     snapshots: list[tuple] = []
+    st = stats if stats is not None else {}
+    st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, continued=0, lengths=[])
+    n_free = len(free)
+    length = 1
+    pending = None  # a failed probe finished at the next share: the next anchor
     k = 0
-    runs = 0
     while True:
         t = base + k
-        run = _Run(profile, support, utility, tie, t, track=True)
-        depth = 0
-        while depth < len(snapshots) and (snapshots[depth][0] is None or t < snapshots[depth][0]):
-            depth += 1
-        if depth:
-            run.resume(snapshots[depth - 1])
-            order = run.run()
+        st["anchors"] += 1
+        if pending is not None:
+            run, order, pending = pending, pending.order, None
+            tracked = False
         else:
-            order = run.run(free, alive)
-        run.snapshots = snapshots[:depth] + run.snapshots
-        snapshots = run.snapshots
-        runs += 1
+            tracked = track
+            run = _Run(profile, support, utility, tie, t, track=track)
+            st["runs"] += 1
+            depth = 0
+            while depth < len(snapshots) and (snapshots[depth][0] is None
+                                              or t < snapshots[depth][0]):
+                depth += 1
+            if depth:
+                run.resume(snapshots[depth - 1])
+                order = run.run()
+            else:
+                order = run.run(free, alive)
+            if track:
+                run.snapshots = snapshots[:depth] + run.snapshots
+                snapshots = run.snapshots
         spent = sum(costs[c] for c in order)
         if spent > budget:
             # every share from the previous run up to t - 1 gave previous_order
-            return previous_order, previous_run, runs, k + 1, (t - 1 if previous_run else None)
+            return previous_order, previous_run, st["runs"], k + 1, (t - 1 if previous_run else None)
         chosen = set(order)
         exhaustive = all(spent + costs[c] > budget for c in alive_set - chosen)
         if exhaustive:
-            return order, run, runs, k + 1, t
+            return order, run, st["runs"], k + 1, t
         previous_order, previous_run = order, run
-        nxt = _next_t(t, k, run.next_change)
-        if nxt is None:  # pragma: no cover - no decision depends on t any more
-            return order, run, runs, k + 1, t
-        k = nxt
+        last = k  # every k' in [k, last] gives this outcome
+        if tracked:
+            nxt = _next_t(t, k, run.next_change)
+            if nxt is None:  # pragma: no cover - no decision depends on t any more
+                return order, run, st["runs"], k + 1, t
+            last = nxt - 1
+        if gallop:
+            plan = [(c, run.rounds[c]["r"] / run.mult[c]) for c in order[n_free:]]
+            step = max(length, last - k + 1)
+            while True:
+                probe = _Run(profile, support, utility, tie, t + step, track=False)
+                st["runs"] += 1
+                if probe.certify(free, alive, plan) > len(plan):
+                    st["certify_ok"] += 1
+                    last = k + step
+                    step *= 2
+                    continue
+                st["certify_failed"] += 1
+                if k + step == last + 1:
+                    probe.run()
+                    pending = probe
+                    st["continued"] += 1
+                break
+            length = max(1, (last - k + 1) // 2)
+        st["lengths"].append(last - k + 1)
+        k = last + 1
 
 
 def _explain(profile: Profile, params: Params, order: list[int], run, free) -> RuleResult:
@@ -463,6 +666,10 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
     costs = profile.costs
     per_unit = " per point" if params.utility == "points" else ""
     rounds = run.rounds if run is not None else {}
+    left = {}
+    if run is not None:  # what the supporters of every project not funded still hold
+        left = run.money_left_all([c for c in range(profile.m) if c not in free and c not in rounds
+                                   and profile.approvals[c]])
     for c in range(profile.m):
         if c in free:
             details[c] = {"round": 0}
@@ -479,7 +686,7 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
             continue
         can_pay = None
         if run is not None and profile.approvals[c]:
-            can_pay = run.money_left(c)
+            can_pay = left[c]
         if can_pay is None:
             details[c] = {"supporters_can_pay": 0, "cost": costs[c]}
             reasons[c] = "Not funded: nobody voted for it." if profile.approvals[c] == 0 else \
