@@ -173,9 +173,9 @@ def test_budapest_2024_add1_outcome_holds_at_its_final_share(shared):
     assert spent <= profile.budget and not exhaustive
 
 
-@pytest.mark.slow
+@pytest.mark.very_slow
 def test_budapest_2024_add1_settled(shared):
-    """The whole add1 loop (about 12 minutes)."""
+    """The whole add1 loop (about 12-14 minutes): run by hand with ``-m very_slow`` (not in CI)."""
     _, election = shared(BUDAPEST)
     outcome = run_rule(election, "mes", utility="cost", completion="add1")
     assert list(outcome.selected) == BUDAPEST_ORDER
