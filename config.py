@@ -40,7 +40,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 
-    # Rate limits (Flask-Limiter).  memory:// is per process; use redis:// with several servers.
+    # Rate limits (Flask-Limiter).  memory:// is per process; use redis:// with several worker
+    # processes or servers, so that they share the counters.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
@@ -93,6 +94,7 @@ ENVIRONMENT = {
     "MAX_UPLOAD_BYTES": ("MAX_CONTENT_LENGTH", int),
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", "bool"),
+    "RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
     "SIGNIN_LIMIT_PER_ADDRESS": ("PBVOTE_SIGNIN_LIMIT_PER_ADDRESS", str),
     "SIGNIN_LIMIT_PER_ACCOUNT": ("PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT", str),
     "SIGNUP_LIMIT": ("PBVOTE_SIGNUP_LIMIT", str),

@@ -13,7 +13,8 @@ What it does:
    code" page would) — so the measured request is exactly the cast, one ballot per request;
 3. starts gunicorn (``--workers`` processes; ``sync`` workers by default — on 2 cores eight single-
    threaded processes cast about twice as many ballots as two processes of four threads, because
-   the casts are CPU-bound and threads share one interpreter lock), production config;
+   the casts are CPU-bound and threads share one interpreter lock), production config, rate-limit
+   counters in Redis (``--ratelimit-storage``; several worker processes must share them);
 4. runs a load generator on loopback: ``--processes`` processes with keep-alive HTTP connections,
    ``--concurrency`` requests in flight in total, each voter casting once (a few also cast their
    form twice, as a double click, which must return the same receipt);
@@ -66,7 +67,7 @@ def drop_database(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def server_env(db_url: str) -> dict:
+def server_env(db_url: str, ratelimit_storage: str = "memory://") -> dict:
     env = dict(os.environ)
     env.update(
         PBVOTE_ENV="production",
@@ -74,6 +75,9 @@ def server_env(db_url: str) -> dict:
         PBVOTE_SECRET_KEY=SECRET,
         PBVOTE_SECURE_COOKIES="0",
         PBVOTE_LOG_LEVEL="WARNING",
+        PBVOTE_RATELIMIT_STORAGE_URL=ratelimit_storage,
+        # Each run's database numbers its access codes from 1: counters of earlier runs must not count.
+        PBVOTE_RATELIMIT_KEY_PREFIX=f"pbvote-bench-{os.getpid()}",
     )
     return env
 
@@ -220,7 +224,7 @@ def cpu_seconds_by_group(server_pgid: int) -> dict[str, float]:
     """
     tick = os.sysconf("SC_CLK_TCK")
     me = os.getpid()
-    out = {"server": 0.0, "postgres": 0.0, "load generator": 0.0, "other": 0.0}
+    out = {"server": 0.0, "postgres": 0.0, "redis": 0.0, "load generator": 0.0, "other": 0.0}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -237,6 +241,8 @@ def cpu_seconds_by_group(server_pgid: int) -> dict[str, float]:
             group = "server"
         elif comm.startswith("postgres"):
             group = "postgres"
+        elif comm.startswith("redis"):
+            group = "redis"
         elif int(entry) == me or ppid == me:
             group = "load generator"
         else:
@@ -262,6 +268,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight in total")
     parser.add_argument("--double-clicks", type=float, default=0.02, help="share of voters who submit twice")
+    parser.add_argument("--ratelimit-storage", default="redis://127.0.0.1:6379/0",
+                        help="rate-limit counters, as in production: shared by the worker processes "
+                             "(memory:// keeps one set per process)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
@@ -277,7 +286,7 @@ def main() -> None:
         [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
          "--worker-class", args.worker_class, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
          "--backlog", "2048", "pbvote:create_app()"],
-        cwd=ROOT, env=server_env(db_url), start_new_session=True,
+        cwd=ROOT, env=server_env(db_url, args.ratelimit_storage), start_new_session=True,
     )
     try:
         wait_for_server(port)
@@ -287,7 +296,8 @@ def main() -> None:
         per_process = max(1, args.concurrency // args.processes)
         out: mp.Queue = mp.Queue()
         procs = [mp.Process(target=load_worker, args=(port, budget_id, project_ids, chunk, per_process, out)) for chunk in chunks]
-        print(f"casting: {args.workers} gunicorn workers x {args.threads} threads, {args.concurrency} in flight ...", flush=True)
+        print(f"casting: {args.workers} gunicorn workers x {args.threads} threads, {args.concurrency} in flight, "
+              f"rate limits in {args.ratelimit_storage} ...", flush=True)
         cpu_before = cpu_seconds_by_group(gunicorn.pid)
         for proc in procs:
             proc.start()
