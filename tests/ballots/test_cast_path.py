@@ -16,9 +16,9 @@ from pbvote.proposals import services as proposal_services
 from pbvote.proposals.models import ProposalStatus
 
 #: Statements of one cast by an access code in a frozen budget (not counting BEGIN): budget with
-#: cycle and phases, the code under its lock, then on SQLite participation, ballot, choices, audit
-#: entry; on PostgreSQL all four writes are one statement.
-CAST_STATEMENTS = {"sqlite": 6, "postgresql": 3}
+#: cycle and phases together with the code under its lock, then on SQLite participation, ballot,
+#: choices, audit entry; on PostgreSQL all four writes are one statement.
+CAST_STATEMENTS = {"sqlite": 5, "postgresql": 2}
 #: The budget's first ballot also reads its projects and freezes it (on PostgreSQL the freeze is
 #: part of the one write statement).
 FIRST_CAST_EXTRA = {"sqlite": 2, "postgresql": 1}
