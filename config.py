@@ -20,7 +20,10 @@ class Config:
     SECRET_KEY = DEFAULT_SECRET_KEY
     # None means: an SQLite file ``pbvote.sqlite`` in the instance folder (see pbvote.db).
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: Test each pooled connection with a round trip before a request uses it (a connection the
+    #: server dropped — restart, fail-over, idle timeout — is replaced instead of failing the request).
+    DATABASE_PRE_PING = True
     SQLITE_BUSY_TIMEOUT_MS = 15000
 
     # Sessions and cookies.
@@ -89,6 +92,7 @@ class ProductionConfig(Config):
 ENVIRONMENT = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "DATABASE_PRE_PING": ("DATABASE_PRE_PING", "bool"),
     "SQLITE_BUSY_TIMEOUT_MS": ("SQLITE_BUSY_TIMEOUT_MS", int),
     "SECURE_COOKIES": ("SESSION_COOKIE_SECURE", "bool"),
     "MAX_UPLOAD_BYTES": ("MAX_CONTENT_LENGTH", int),

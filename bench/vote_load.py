@@ -67,7 +67,7 @@ def drop_database(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def server_env(db_url: str, ratelimit_storage: str = "memory://") -> dict:
+def server_env(db_url: str, ratelimit_storage: str = "memory://", pre_ping: bool = True) -> dict:
     env = dict(os.environ)
     env.update(
         PBVOTE_ENV="production",
@@ -76,6 +76,7 @@ def server_env(db_url: str, ratelimit_storage: str = "memory://") -> dict:
         PBVOTE_SECURE_COOKIES="0",
         PBVOTE_LOG_LEVEL="WARNING",
         PBVOTE_RATELIMIT_STORAGE_URL=ratelimit_storage,
+        PBVOTE_DATABASE_PRE_PING="1" if pre_ping else "0",
         # Each run's database numbers its access codes from 1: counters of earlier runs must not count.
         PBVOTE_RATELIMIT_KEY_PREFIX=f"pbvote-bench-{os.getpid()}",
     )
@@ -271,6 +272,9 @@ def main() -> None:
     parser.add_argument("--ratelimit-storage", default="redis://127.0.0.1:6379/0",
                         help="rate-limit counters, as in production: shared by the worker processes "
                              "(memory:// keeps one set per process)")
+    parser.add_argument("--no-pre-ping", dest="pre_ping", action="store_false",
+                        help="PBVOTE_DATABASE_PRE_PING=0: no test round trip when a request takes a pooled "
+                             "connection (on by default, as in production)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
@@ -286,7 +290,7 @@ def main() -> None:
         [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
          "--worker-class", args.worker_class, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
          "--backlog", "2048", "pbvote:create_app()"],
-        cwd=ROOT, env=server_env(db_url, args.ratelimit_storage), start_new_session=True,
+        cwd=ROOT, env=server_env(db_url, args.ratelimit_storage, args.pre_ping), start_new_session=True,
     )
     try:
         wait_for_server(port)
@@ -297,7 +301,7 @@ def main() -> None:
         out: mp.Queue = mp.Queue()
         procs = [mp.Process(target=load_worker, args=(port, budget_id, project_ids, chunk, per_process, out)) for chunk in chunks]
         print(f"casting: {args.workers} gunicorn workers x {args.threads} threads, {args.concurrency} in flight, "
-              f"rate limits in {args.ratelimit_storage} ...", flush=True)
+              f"rate limits in {args.ratelimit_storage}, pre-ping {'on' if args.pre_ping else 'off'} ...", flush=True)
         cpu_before = cpu_seconds_by_group(gunicorn.pid)
         for proc in procs:
             proc.start()
