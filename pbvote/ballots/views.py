@@ -80,8 +80,20 @@ def _order_seed(voter: Voter | None) -> str:
     return session[SEED_KEY]
 
 
-def _budget_statement(budget_id: int):
-    return sa.select(Budget).where(Budget.id == budget_id).options(joinedload(Budget.cycle).joinedload(Cycle.phases))
+#: The budget with its cycle and phases; built once (building it costs more than running it).
+_BUDGET = (
+    sa.select(Budget)
+    .where(Budget.id == sa.bindparam("budget_id"))
+    .options(joinedload(Budget.cycle).joinedload(Cycle.phases))
+)
+#: The same, with the access code ``code_id`` under its row lock (as services.lock_code_voter takes
+#: it); one row each, so the join is on nothing but the ids.
+_BUDGET_AND_LOCKED_CODE = (
+    _BUDGET.add_columns(AccessCode)
+    .join(AccessCode, AccessCode.id == sa.bindparam("code_id"))
+    .with_for_update(of=AccessCode)
+    .execution_options(populate_existing=True)
+)
 
 
 def _check_public(budget: Budget | None) -> Budget:
@@ -92,7 +104,7 @@ def _check_public(budget: Budget | None) -> Budget:
 
 def _public_budget(budget_id: int) -> Budget:
     """The budget with its cycle and phases in one query (the cast path counts its queries)."""
-    return _check_public(db.session.scalar(_budget_statement(budget_id)))
+    return _check_public(db.session.scalar(_BUDGET, {"budget_id": budget_id}))
 
 
 def _public_budget_and_locked_voter(budget_id: int) -> tuple[Budget, Voter | None]:
@@ -102,13 +114,7 @@ def _public_budget_and_locked_voter(budget_id: int) -> tuple[Budget, Voter | Non
     code_id = session.get(CODE_KEY)
     if current_user.is_authenticated or not isinstance(code_id, int):
         return _public_budget(budget_id), current_voter(lock=True)
-    row = db.session.execute(
-        _budget_statement(budget_id)
-        .add_columns(AccessCode)
-        .join(AccessCode, AccessCode.id == code_id)  # one row each: a join on nothing but the ids
-        .with_for_update(of=AccessCode)
-        .execution_options(populate_existing=True)
-    ).unique().first()
+    row = db.session.execute(_BUDGET_AND_LOCKED_CODE, {"budget_id": budget_id, "code_id": code_id}).unique().first()
     if row is None:  # no such budget, or no such code: tell which as the separate loads would
         return _public_budget(budget_id), current_voter(lock=True)
     budget, code = row
