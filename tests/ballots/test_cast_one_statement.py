@@ -101,16 +101,6 @@ def test_a_changed_vote_after_a_first_ballot_supersedes_it(voting_budget, code_f
     assert count_rows(AuditEntry, AuditEntry.action == "ballot.superseded") == 1
 
 
-def test_another_vote_without_changes_allowed_is_a_conflict_and_writes_nothing(voting_budget, code_for, cast):
-    budget, ps = voting_budget(cycle={"allow_vote_change": False})
-    code, _clear = code_for(budget.cycle, budget=budget)
-    cast(code, budget, [ps[0]])
-    with pytest.raises(Conflict):
-        cast(code, budget, [ps[1]])
-    db.session.rollback()
-    assert count_rows(Ballot) == 1 and count_rows(AuditEntry, AuditEntry.action == "ballot.cast") == 1
-
-
 def test_a_clash_with_a_stored_ballot_is_a_conflict_and_leaves_nothing(voting_budget, make_user, cast):
     """Should a unique constraint refuse the write (here: a tracking code already stored), the voter
     gets a Conflict (409), and the rolled-back transaction leaves no participation behind."""
