@@ -2,7 +2,7 @@
 
 Run by hand (not part of the tests):
 
-    .venv/bin/python bench/vote_load.py --voters 6000 --workers 8 --worker-class sync --concurrency 16
+    .venv/bin/python bench/vote_load.py --voters 6000 --workers 6 --worker-class sync --concurrency 16
 
 What it does:
 
@@ -11,9 +11,9 @@ What it does:
 2. generates ``--voters`` access codes through the real service, and prepares for each voter a
    browser session holding their code (signed with the server's secret key, as the "enter your
    code" page would) — so the measured request is exactly the cast, one ballot per request;
-3. starts gunicorn (``--workers`` processes; ``sync`` workers by default — on 2 cores eight single-
-   threaded processes cast about twice as many ballots as two processes of four threads, because
-   the casts are CPU-bound and threads share one interpreter lock), production config, rate-limit
+3. starts gunicorn (``--workers`` processes; ``sync`` workers by default — on 2 cores six to eight
+   single-threaded processes cast about twice as many ballots as two processes of four threads,
+   because the casts are CPU-bound and threads share one interpreter lock), production config, rate-limit
    counters in Redis (``--ratelimit-storage``; several worker processes must share them);
 4. runs a load generator on loopback: ``--processes`` processes with keep-alive HTTP connections,
    ``--concurrency`` requests in flight in total, each voter casting once (a few also cast their
@@ -262,8 +262,10 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432", help="PostgreSQL server (no database)")
     parser.add_argument("--voters", type=int, default=6000)
     parser.add_argument("--projects", type=int, default=12)
-    # Defaults: the best of 2x4, 3x4 and 4x2 on the 2-core machine (2000 voters each, shared machine).
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn worker processes")
+    # Defaults: sync workers beat 2x4, 3x4 and 4x2 gthread on the 2-core machine (and 8x1 gthread with
+    # keep-alive: its connections stick to a few workers); of 4, 6, 8 and 12 sync workers, 6 cast the
+    # most (shared machine, 5000 voters each: 132, 141, 125, 98 ballots/s).
+    parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"], help="gunicorn worker class")
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
