@@ -13,6 +13,9 @@ Exactly once, in three layers (see also :mod:`pbvote.ballots.models`):
 3. the database refuses a second participation per voter and budget and a second live ballot per
    participation (unique constraints), whatever the code above gets wrong.
 
+On PostgreSQL the writes of a voter's first ballot (the common case) are one statement (see
+:data:`_CAST_FIRST_BALLOT_PG`); a retry, a change of vote and SQLite take the generic path.
+
 Access codes are written by hand here (no library does "short, readable, single-use, stored as a
 keyed hash"): ``secrets`` for randomness, HMAC-SHA256 with the app's secret key for storage.
 """
