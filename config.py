@@ -20,7 +20,10 @@ class Config:
     SECRET_KEY = DEFAULT_SECRET_KEY
     # None means: an SQLite file ``pbvote.sqlite`` in the instance folder (see pbvote.db).
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: Test each pooled connection with a round trip before a request uses it (a connection the
+    #: server dropped — restart, fail-over, idle timeout — is replaced instead of failing the request).
+    DATABASE_PRE_PING = True
     SQLITE_BUSY_TIMEOUT_MS = 15000
 
     # Sessions and cookies.
@@ -40,7 +43,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 
-    # Rate limits (Flask-Limiter).  memory:// is per process; use redis:// with several servers.
+    # Rate limits (Flask-Limiter).  memory:// is per process; use redis:// with several worker
+    # processes or servers, so that they share the counters.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
@@ -88,11 +92,13 @@ class ProductionConfig(Config):
 ENVIRONMENT = {
     "SECRET_KEY": ("SECRET_KEY", str),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "DATABASE_PRE_PING": ("DATABASE_PRE_PING", "bool"),
     "SQLITE_BUSY_TIMEOUT_MS": ("SQLITE_BUSY_TIMEOUT_MS", int),
     "SECURE_COOKIES": ("SESSION_COOKIE_SECURE", "bool"),
     "MAX_UPLOAD_BYTES": ("MAX_CONTENT_LENGTH", int),
     "RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_ENABLED": ("RATELIMIT_ENABLED", "bool"),
+    "RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
     "SIGNIN_LIMIT_PER_ADDRESS": ("PBVOTE_SIGNIN_LIMIT_PER_ADDRESS", str),
     "SIGNIN_LIMIT_PER_ACCOUNT": ("PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT", str),
     "SIGNUP_LIMIT": ("PBVOTE_SIGNUP_LIMIT", str),

@@ -2,7 +2,7 @@
 
 Run by hand (not part of the tests):
 
-    .venv/bin/python bench/vote_load.py --voters 6000 --workers 8 --worker-class sync --concurrency 16
+    .venv/bin/python bench/vote_load.py --voters 6000 --workers 6 --worker-class sync --concurrency 16
 
 What it does:
 
@@ -11,9 +11,10 @@ What it does:
 2. generates ``--voters`` access codes through the real service, and prepares for each voter a
    browser session holding their code (signed with the server's secret key, as the "enter your
    code" page would) — so the measured request is exactly the cast, one ballot per request;
-3. starts gunicorn (``--workers`` processes; ``sync`` workers by default — on 2 cores eight single-
-   threaded processes cast about twice as many ballots as two processes of four threads, because
-   the casts are CPU-bound and threads share one interpreter lock), production config;
+3. starts gunicorn (``--workers`` processes; ``sync`` workers by default — on 2 cores six to eight
+   single-threaded processes cast about twice as many ballots as two processes of four threads,
+   because the casts are CPU-bound and threads share one interpreter lock), production config, rate-limit
+   counters in Redis (``--ratelimit-storage``; several worker processes must share them);
 4. runs a load generator on loopback: ``--processes`` processes with keep-alive HTTP connections,
    ``--concurrency`` requests in flight in total, each voter casting once (a few also cast their
    form twice, as a double click, which must return the same receipt);
@@ -66,7 +67,7 @@ def drop_database(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def server_env(db_url: str) -> dict:
+def server_env(db_url: str, ratelimit_storage: str = "memory://", pre_ping: bool = True) -> dict:
     env = dict(os.environ)
     env.update(
         PBVOTE_ENV="production",
@@ -74,6 +75,10 @@ def server_env(db_url: str) -> dict:
         PBVOTE_SECRET_KEY=SECRET,
         PBVOTE_SECURE_COOKIES="0",
         PBVOTE_LOG_LEVEL="WARNING",
+        PBVOTE_RATELIMIT_STORAGE_URL=ratelimit_storage,
+        PBVOTE_DATABASE_PRE_PING="1" if pre_ping else "0",
+        # Each run's database numbers its access codes from 1: counters of earlier runs must not count.
+        PBVOTE_RATELIMIT_KEY_PREFIX=f"pbvote-bench-{os.getpid()}",
     )
     return env
 
@@ -220,7 +225,7 @@ def cpu_seconds_by_group(server_pgid: int) -> dict[str, float]:
     """
     tick = os.sysconf("SC_CLK_TCK")
     me = os.getpid()
-    out = {"server": 0.0, "postgres": 0.0, "load generator": 0.0, "other": 0.0}
+    out = {"server": 0.0, "postgres": 0.0, "redis": 0.0, "load generator": 0.0, "other": 0.0}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -237,6 +242,8 @@ def cpu_seconds_by_group(server_pgid: int) -> dict[str, float]:
             group = "server"
         elif comm.startswith("postgres"):
             group = "postgres"
+        elif comm.startswith("redis"):
+            group = "redis"
         elif int(entry) == me or ppid == me:
             group = "load generator"
         else:
@@ -255,13 +262,21 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432", help="PostgreSQL server (no database)")
     parser.add_argument("--voters", type=int, default=6000)
     parser.add_argument("--projects", type=int, default=12)
-    # Defaults: the best of 2x4, 3x4 and 4x2 on the 2-core machine (2000 voters each, shared machine).
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn worker processes")
+    # Defaults: sync workers beat 2x4, 3x4 and 4x2 gthread on the 2-core machine (and 8x1 gthread with
+    # keep-alive: its connections stick to a few workers); of 4, 6, 8 and 12 sync workers, 6 cast the
+    # most (shared machine, 5000 voters each: 132, 141, 125, 98 ballots/s).
+    parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"], help="gunicorn worker class")
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight in total")
     parser.add_argument("--double-clicks", type=float, default=0.02, help="share of voters who submit twice")
+    parser.add_argument("--ratelimit-storage", default="redis://127.0.0.1:6379/0",
+                        help="rate-limit counters, as in production: shared by the worker processes "
+                             "(memory:// keeps one set per process)")
+    parser.add_argument("--no-pre-ping", dest="pre_ping", action="store_false",
+                        help="PBVOTE_DATABASE_PRE_PING=0: no test round trip when a request takes a pooled "
+                             "connection (on by default, as in production)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
@@ -277,7 +292,7 @@ def main() -> None:
         [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
          "--worker-class", args.worker_class, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
          "--backlog", "2048", "pbvote:create_app()"],
-        cwd=ROOT, env=server_env(db_url), start_new_session=True,
+        cwd=ROOT, env=server_env(db_url, args.ratelimit_storage, args.pre_ping), start_new_session=True,
     )
     try:
         wait_for_server(port)
@@ -287,7 +302,8 @@ def main() -> None:
         per_process = max(1, args.concurrency // args.processes)
         out: mp.Queue = mp.Queue()
         procs = [mp.Process(target=load_worker, args=(port, budget_id, project_ids, chunk, per_process, out)) for chunk in chunks]
-        print(f"casting: {args.workers} gunicorn workers x {args.threads} threads, {args.concurrency} in flight ...", flush=True)
+        print(f"casting: {args.workers} gunicorn workers x {args.threads} threads, {args.concurrency} in flight, "
+              f"rate limits in {args.ratelimit_storage}, pre-ping {'on' if args.pre_ping else 'off'} ...", flush=True)
         cpu_before = cpu_seconds_by_group(gunicorn.pid)
         for proc in procs:
             proc.start()

@@ -31,6 +31,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_url(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_pre_ping": bool(app.config["DATABASE_PRE_PING"]),
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
     if not app.config.get("PBVOTE_UPLOAD_DIR"):
         app.config["PBVOTE_UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
     check_production_config(app)

@@ -46,6 +46,11 @@ def hash_address(address: str | None) -> str | None:
 _INSERT_ENTRY = sa.insert(AuditEntry.__table__)
 
 
+def request_address_hash() -> str | None:
+    """The keyed hash of the current request's address (None outside a request)."""
+    return hash_address(request.remote_addr) if has_request_context() else None
+
+
 def _entry_values(action: str, actor, subject, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "action": action,
@@ -53,7 +58,7 @@ def _entry_values(action: str, actor, subject, data: dict[str, Any]) -> dict[str
         "subject_type": type(subject).__name__ if subject is not None else None,
         "subject_id": getattr(subject, "id", None),
         "data": data,
-        "address_hash": hash_address(request.remote_addr) if has_request_context() else None,
+        "address_hash": request_address_hash(),
     }
 
 

@@ -99,3 +99,9 @@ def test_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_database_pre_ping_is_on_unless_switched_off(monkeypatch):
+    assert create_app({"TESTING": True}).config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    monkeypatch.setenv("PBVOTE_DATABASE_PRE_PING", "0")
+    assert create_app({"TESTING": True}).config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False

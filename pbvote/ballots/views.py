@@ -81,16 +81,45 @@ def _order_seed(voter: Voter | None) -> str:
     return session[SEED_KEY]
 
 
-def _public_budget(budget_id: int) -> Budget:
-    """The budget with its cycle and phases in one query (the cast path counts its queries)."""
-    budget = db.session.scalar(
-        sa.select(Budget)
-        .where(Budget.id == budget_id)
-        .options(joinedload(Budget.cycle).joinedload(Cycle.phases))
-    )
+#: The budget with its cycle and phases; built once (building it costs more than running it).
+_BUDGET = (
+    sa.select(Budget)
+    .where(Budget.id == sa.bindparam("budget_id"))
+    .options(joinedload(Budget.cycle).joinedload(Cycle.phases))
+)
+#: The same, with the access code ``code_id`` under its row lock (as services.lock_code_voter takes
+#: it); one row each, so the join is on nothing but the ids.
+_BUDGET_AND_LOCKED_CODE = (
+    _BUDGET.add_columns(AccessCode)
+    .join(AccessCode, AccessCode.id == sa.bindparam("code_id"))
+    .with_for_update(of=AccessCode)
+    .execution_options(populate_existing=True)
+)
+
+
+def _check_public(budget: Budget | None) -> Budget:
     if budget is None or not budget.cycle.is_published:
         abort(404)
     return budget
+
+
+def _public_budget(budget_id: int) -> Budget:
+    """The budget with its cycle and phases in one query (the cast path counts its queries)."""
+    return _check_public(db.session.scalar(_BUDGET, {"budget_id": budget_id}))
+
+
+def _public_budget_and_locked_voter(budget_id: int) -> tuple[Budget, Voter | None]:
+    """:func:`_public_budget` and ``current_voter(lock=True)``; for an access code, in one statement
+    (the budget, its cycle and phases, and the code under its row lock, as
+    :func:`pbvote.ballots.services.lock_code_voter` takes it)."""
+    code_id = session.get(CODE_KEY)
+    if current_user.is_authenticated or not isinstance(code_id, int):
+        return _public_budget(budget_id), current_voter(lock=True)
+    row = db.session.execute(_BUDGET_AND_LOCKED_CODE, {"budget_id": budget_id, "code_id": code_id}).unique().first()
+    if row is None:  # no such budget, or no such code: tell which as the separate loads would
+        return _public_budget(budget_id), current_voter(lock=True)
+    budget, code = row
+    return _check_public(budget), Voter(code=code, locked=True)
 
 
 def _cycle_for_staff(slug: str) -> Cycle:
@@ -251,8 +280,7 @@ def _caster_key() -> str:
 @public
 @limiter.limit(lambda: current_app.config["PBVOTE_CAST_LIMIT"], key_func=_caster_key)
 def cast(budget_id: int):
-    budget = _public_budget(budget_id)
-    voter = current_voter(lock=True)
+    budget, voter = _public_budget_and_locked_voter(budget_id)
     if voter is None:
         flash(_("Sign in or enter your access code to vote."), "info")
         return redirect(url_for("ballots.vote", slug=budget.cycle.slug))

@@ -15,11 +15,13 @@ from pbvote.extensions import db
 from pbvote.proposals import services as proposal_services
 from pbvote.proposals.models import ProposalStatus
 
-#: Statements of one cast by an access code in a frozen budget: budget with cycle and phases, the
-#: code under its lock, participation, ballot, choices, audit entry.  (Not counting BEGIN.)
-CAST_STATEMENTS = 6
-#: The budget's first ballot also reads its projects and freezes it.
-FIRST_CAST_STATEMENTS = CAST_STATEMENTS + 2
+#: Statements of one cast by an access code in a frozen budget (not counting BEGIN): budget with
+#: cycle and phases together with the code under its lock, then on SQLite participation, ballot,
+#: choices, audit entry; on PostgreSQL all four writes are one statement.
+CAST_STATEMENTS = {"sqlite": 5, "postgresql": 2}
+#: The budget's first ballot also reads its projects and freezes it (on PostgreSQL the freeze is
+#: part of the one write statement).
+FIRST_CAST_EXTRA = {"sqlite": 2, "postgresql": 1}
 
 
 @contextmanager
@@ -49,13 +51,14 @@ def cast_with_a_code(client, budget, code_for, projects, token):
 
 
 def test_a_cast_issues_few_statements(app, voting_budget, code_for):
+    dialect = db.engine.dialect.name
     budget, ps = voting_budget(max_choices=3)
     first, seen = cast_with_a_code(app.test_client(), budget, code_for, [ps[0].id, ps[2].id], "a" * 32)
-    assert len(seen) <= FIRST_CAST_STATEMENTS, "\n".join(seen)
+    assert len(seen) <= CAST_STATEMENTS[dialect] + FIRST_CAST_EXTRA[dialect], "\n".join(seen)
     # The first cast in the frozen budget reads its projects once more, and keeps them.
     cast_with_a_code(app.test_client(), budget, code_for, [ps[1].id], "b" * 32)
     third, seen = cast_with_a_code(app.test_client(), budget, code_for, [ps[1].id, ps[2].id, ps[3].id], "c" * 32)
-    assert len(seen) <= CAST_STATEMENTS, "\n".join(seen)
+    assert len(seen) <= CAST_STATEMENTS[dialect], "\n".join(seen)
     assert "Thank you — your ballot is cast." in third.get_data(as_text=True) and ps[3].title in third.get_data(as_text=True)
     assert count_rows(Ballot) == 3 and count_rows(BallotChoice) == 6
 

@@ -9,6 +9,7 @@ import re
 import pytest
 from conftest import count_rows, csrf_token, post_form
 
+from pbvote.audit import AuditEntry
 from pbvote.ballots import services
 from pbvote.ballots.models import AccessCode, Ballot
 from pbvote.ballots.services import Voter
@@ -38,6 +39,7 @@ def test_a_code_alone_votes_once_in_its_budget(voting_budget, code_for, cast, ma
     with pytest.raises(Conflict):
         cast(code, budget, [ps[1]])
     db.session.rollback()
+    assert count_rows(Ballot) == 1 and count_rows(AuditEntry, AuditEntry.action == "ballot.cast") == 1
     other = make_cycle("voting").budgets[0]
     with pytest.raises(NotAllowed, match="another budget cycle"):
         services.check_eligible(Voter(code=code), other)

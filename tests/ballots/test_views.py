@@ -163,3 +163,30 @@ def test_voting_page_lists_budgets_by_eligibility(client, make_cycle, make_distr
     text = client.get(f"/cycles/{cycle.slug}/vote").get_data(as_text=True)
     assert "Vote in Whole city" in text and "Vote in North budget" in text
     assert "Vote in South budget" not in text and "home district only" in text
+
+
+def _hold_code(client, code_id: int) -> None:
+    with client.session_transaction() as session:
+        session["voter_code_id"] = code_id
+
+
+def test_cast_with_a_code_loads_budget_and_code_together_and_answers_like_the_separate_loads(
+        client, voting_budget, make_cycle, code_for):
+    """The cast loads the budget and locks the code in one statement; what a visitor sees when the
+    budget or the code is missing stays as before."""
+    budget, ps = voting_budget()
+    code, _clear = code_for(budget.cycle, budget=budget)
+    _hold_code(client, code.id)
+    token = csrf_token(client, f"/ballots/{budget.id}")
+    assert client.post(f"/ballots/{budget.id + 99}/cast", data={"csrf_token": token, "projects": [ps[0].id],
+                                                                 "token": "a" * 32}).status_code == 404
+    hidden = make_cycle("voting", published=False, budgets=[{"name": "Hidden", "total_amount": 1_000_00}])
+    assert client.post(f"/ballots/{hidden.budgets[0].id}/cast", data={"csrf_token": token, "projects": [ps[0].id],
+                                                                       "token": "a" * 32}).status_code == 404
+    _hold_code(client, code.id + 99)  # a code that does not exist (any more)
+    response = client.post(f"/ballots/{budget.id}/cast", data={"csrf_token": token, "projects": [ps[0].id], "token": "a" * 32})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/cycles/{budget.cycle.slug}/vote")
+    _hold_code(client, code.id)
+    response = client.post(f"/ballots/{budget.id}/cast", data={"csrf_token": token, "projects": [ps[0].id], "token": "a" * 32})
+    assert response.status_code == 200 and "Thank you — your ballot is cast." in response.get_data(as_text=True)
+    assert count_rows(Participation, Participation.access_code_id == code.id) == 1 and count_rows(Ballot) == 1
