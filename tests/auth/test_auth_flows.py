@@ -202,7 +202,7 @@ def test_sign_in_is_rate_limited_per_account(app, client, make_user):
     assert post_form(client, "/sign-in", {"email": other.email, "password": PASSWORD}).status_code == 302
 
 
-@pytest.mark.parametrize("app_config", [{"PBVOTE_SIGNIN_LIMIT_PER_ADDRESS": "3 per minute"}])
+@pytest.mark.parametrize("app_config", [{"PBVOTE_SIGNIN_LIMIT_PER_ADDRESS": "3 per day"}])
 def test_sign_in_is_rate_limited_per_address(client, make_user):
     users = [make_user() for _ in range(4)]
     token = csrf_token(client)

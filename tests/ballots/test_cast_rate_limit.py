@@ -9,7 +9,7 @@ from pbvote.ballots.models import Ballot
 
 @pytest.fixture
 def app_config():
-    return {"PBVOTE_CAST_LIMIT": "3 per minute"}
+    return {"PBVOTE_CAST_LIMIT": "3 per day"}
 
 
 def test_a_voter_who_keeps_resubmitting_is_stopped(client, voting_budget, make_user, login):

@@ -111,7 +111,7 @@ def test_entering_a_code_lets_a_visitor_vote_without_an_account(client, voting_b
 
 
 def test_wrong_codes_are_rate_limited_but_good_ones_are_not(app, client, voting_budget, code_for):
-    app.config["PBVOTE_ACCESS_CODE_LIMIT"] = "3 per minute"
+    app.config["PBVOTE_ACCESS_CODE_LIMIT"] = "3 per day"
     budget, _ps = voting_budget()
     token = csrf_token(client, "/vote/code")
     for _ in range(5):

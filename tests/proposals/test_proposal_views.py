@@ -237,7 +237,7 @@ def test_active_content_finder_can_fail():
 
 
 def test_comment_rate_limit(client, login, make_user, make_cycle, make_proposal, app):
-    app.config["PBVOTE_COMMENT_LIMIT"] = "2 per minute"
+    app.config["PBVOTE_COMMENT_LIMIT"] = "2 per day"
     proposal = make_proposal(make_cycle(), status="submitted")
     login(make_user())
     token = csrf_token(client, "/")
