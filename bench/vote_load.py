@@ -268,6 +268,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"], help="gunicorn worker class")
+    parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"])
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight in total")
     parser.add_argument("--double-clicks", type=float, default=0.02, help="share of voters who submit twice")
@@ -288,10 +289,16 @@ def main() -> None:
     print(f"  prepared in {time.time() - t0:.1f}s", flush=True)
 
     port = free_port()
+    if args.server == "granian":
+        command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(args.workers),
+                   "--blocking-threads", str(args.threads), "--host", "127.0.0.1", "--port", str(port),
+                   "--log-level", "warning", "--backlog", "2048", "--factory", "pbvote:create_app"]
+    else:
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
+                   "--worker-class", args.worker_class, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+                   "--backlog", "2048", "pbvote:create_app()"]
     gunicorn = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
-         "--worker-class", args.worker_class, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--backlog", "2048", "pbvote:create_app()"],
+        command,
         cwd=ROOT, env=server_env(db_url, args.ratelimit_storage, args.pre_ping), start_new_session=True,
     )
     try:

@@ -123,6 +123,21 @@ def error_response(status: int, message: str | None = None, code: str | None = N
         return f"{status} {title}\n\n{message}\n", status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+def _retry_after_seconds() -> int | None:
+    """Seconds until the breached rate limit lets the next request through (one storage look-up,
+    made only for a 429: the limiter's headers on every response are switched off)."""
+    import time
+
+    from pbvote.extensions import limiter
+
+    try:
+        limit = limiter.current_limit
+        return None if limit is None else max(1, int(limit.reset_at - time.time()) + 1)
+    except Exception:  # the storage is unreachable: the 429 stands without the header
+        log.warning("could not compute Retry-After", exc_info=True)
+        return None
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
@@ -148,6 +163,10 @@ def register_error_handlers(app: Flask) -> None:
         elif status not in ERROR_TEXTS and error.description:
             message = error.description
         response = make_response(error_response(status, message))
+        if status == 429:
+            retry_after = _retry_after_seconds()
+            if retry_after is not None:
+                response.headers["Retry-After"] = str(retry_after)
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response

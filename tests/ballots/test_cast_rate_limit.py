@@ -16,11 +16,14 @@ def test_a_voter_who_keeps_resubmitting_is_stopped(client, voting_budget, make_u
     budget, projects = voting_budget()
     login(make_user(verified=True))
     token = csrf_token(client, f"/ballots/{budget.id}")
-    statuses = [
-        client.post(f"/ballots/{budget.id}/cast", data={"csrf_token": token, "projects": [projects[i % 2].id], "token": f"submission-{i:02d}-" + "z" * 20}).status_code
+    responses = [
+        client.post(f"/ballots/{budget.id}/cast", data={"csrf_token": token, "projects": [projects[i % 2].id], "token": f"submission-{i:02d}-" + "z" * 20})
         for i in range(4)
     ]
-    assert statuses == [200, 200, 200, 429]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    # No limiter headers on ordinary responses (a storage round trip each); the refusal says when to retry.
+    assert "X-RateLimit-Remaining" not in responses[0].headers
+    assert 0 < int(responses[3].headers["Retry-After"]) <= 24 * 3600 + 1
     assert count_rows(Ballot) == 3  # the refused one stored nothing
 
 
