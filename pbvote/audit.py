@@ -55,7 +55,7 @@ def _entry_values(action: str, actor, subject, data: dict[str, Any]) -> dict[str
     return {
         "action": action,
         "actor_id": getattr(actor, "id", None),
-        "subject_type": type(subject).__name__ if subject is not None else None,
+        "subject_type": (getattr(subject, "audit_type", None) or type(subject).__name__) if subject is not None else None,
         "subject_id": getattr(subject, "id", None),
         "data": data,
         "address_hash": request_address_hash(),

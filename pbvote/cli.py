@@ -190,11 +190,12 @@ def seal_ballots_command():
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Server processes.")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Threads per process.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per process that run requests (more processes beat more threads: see README).")
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo city into an empty database.")
 @with_appcontext
 def up_command(host, port, workers, threads, demo):
-    """Upgrade the database, load the demo city if it is empty, and serve pbvote (gunicorn)."""
+    """Upgrade the database, load the demo city if it is empty, and serve pbvote (granian)."""
     from pbvote.auth.models import User
     from pbvote.demo import load_demo, print_demo_sign_ins
     from pbvote.extensions import db
@@ -215,27 +216,32 @@ def up_command(host, port, workers, threads, demo):
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     if not production:
         print_demo_sign_ins(click.echo)
-    serve(current_app._get_current_object(), host, port, workers, threads)
+    sys.stdout.flush()
+    serve(host, port, workers, threads)
 
 
-def serve(app, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve ``app`` with gunicorn (a production WSGI server), in the foreground."""
-    from gunicorn.app.base import BaseApplication
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve pbvote with granian (a production HTTP server written in Rust), in the foreground.
 
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("timeout", 60)
-            self.cfg.set("graceful_timeout", 10)
+    Each worker process builds its own app with ``create_app()`` from the same ``PBVOTE_*``
+    environment this command read.  granian parses HTTP and keeps connections alive outside Python,
+    which on a bare endpoint here took half the server CPU per request of gunicorn's sync workers.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
 
-        def load(self):
-            return app
-
-    Server().run()
+    Granian(
+        "pbvote:create_app",
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=host,
+        port=port,
+        workers=workers,
+        blocking_threads=threads,
+        backlog=2048,
+        log_access=True,
+        respawn_failed_workers=True,
+    ).serve()
 
 
 def register_optional_commands() -> None:

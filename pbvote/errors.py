@@ -164,7 +164,7 @@ def register_error_handlers(app: Flask) -> None:
             message = error.description
         response = make_response(error_response(status, message))
         if status == 429:
-            retry_after = _retry_after_seconds()
+            retry_after = getattr(error, "retry_after", None) or _retry_after_seconds()
             if retry_after is not None:
                 response.headers["Retry-After"] = str(retry_after)
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:

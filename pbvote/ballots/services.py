@@ -595,7 +595,7 @@ def cast_ballot(
             raise Conflict(_("You have already voted in this budget.")) from None
         if written is not None:
             participation_id, ballot_id = written
-            if budget.frozen_at is None:
+            if budget.frozen_at is None and isinstance(budget, Budget):
                 attributes.set_committed_value(budget, "frozen_at", now)
             values["participation_id"] = participation_id if cycle.allow_vote_change else None
             return CastResult(_loaded_ballot(ballot_id, values, choices), code)
@@ -642,7 +642,8 @@ def cast_ballot(
         db.session.execute(
             sa.update(Budget).where(Budget.id == budget.id, Budget.frozen_at.is_(None)).values(frozen_at=now)
         )
-        attributes.set_committed_value(budget, "frozen_at", now)
+        if isinstance(budget, Budget):
+            attributes.set_committed_value(budget, "frozen_at", now)
 
     # The audit entry names the budget, never the ballot: it must not re-link voter and contents.
     via = "account" if voter.user is not None else "access_code"

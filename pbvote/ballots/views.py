@@ -41,9 +41,11 @@ from pbvote.ballots.forms import (
 )
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Voter
+from pbvote.ballots.snapshots import BudgetSnapshot, load_cast_target
 from pbvote.cycles.models import BallotType, Budget, Cycle, District
 from pbvote.cycles.services import get_public_cycle
 from pbvote.errors import DomainError, InvalidBallot
+from pbvote import ratelimit
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option
 
@@ -87,16 +89,6 @@ _BUDGET = (
     .where(Budget.id == sa.bindparam("budget_id"))
     .options(joinedload(Budget.cycle).joinedload(Cycle.phases))
 )
-#: The same, with the access code ``code_id`` under its row lock (as services.lock_code_voter takes
-#: it); one row each, so the join is on nothing but the ids.
-_BUDGET_AND_LOCKED_CODE = (
-    _BUDGET.add_columns(AccessCode)
-    .join(AccessCode, AccessCode.id == sa.bindparam("code_id"))
-    .with_for_update(of=AccessCode)
-    .execution_options(populate_existing=True)
-)
-
-
 def _check_public(budget: Budget | None) -> Budget:
     if budget is None or not budget.cycle.is_published:
         abort(404)
@@ -108,17 +100,17 @@ def _public_budget(budget_id: int) -> Budget:
     return _check_public(db.session.scalar(_BUDGET, {"budget_id": budget_id}))
 
 
-def _public_budget_and_locked_voter(budget_id: int) -> tuple[Budget, Voter | None]:
+def _public_budget_and_locked_voter(budget_id: int) -> tuple[Budget | BudgetSnapshot, Voter | None]:
     """:func:`_public_budget` and ``current_voter(lock=True)``; for an access code, in one statement
-    (the budget, its cycle and phases, and the code under its row lock, as
-    :func:`pbvote.ballots.services.lock_code_voter` takes it)."""
+    read as snapshots (:func:`pbvote.ballots.snapshots.load_cast_target`: the budget, its cycle and
+    phases, and the code under its row lock)."""
     code_id = session.get(CODE_KEY)
     if current_user.is_authenticated or not isinstance(code_id, int):
         return _public_budget(budget_id), current_voter(lock=True)
-    row = db.session.execute(_BUDGET_AND_LOCKED_CODE, {"budget_id": budget_id, "code_id": code_id}).unique().first()
-    if row is None:  # no such budget, or no such code: tell which as the separate loads would
+    found = load_cast_target(budget_id, code_id)
+    if found is None:  # no such budget, or no such code: tell which as the separate loads would
         return _public_budget(budget_id), current_voter(lock=True)
-    budget, code = row
+    budget, code = found
     return _check_public(budget), Voter(code=code, locked=True)
 
 
@@ -278,8 +270,9 @@ def _caster_key() -> str:
 
 @bp.route("/ballots/<int:budget_id>/cast", methods=["POST"])
 @public
-@limiter.limit(lambda: current_app.config["PBVOTE_CAST_LIMIT"], key_func=_caster_key)
 def cast(budget_id: int):
+    # Per voter, re-votes and retries included; checked before anything else (one Redis round trip).
+    ratelimit.hit(current_app.config["PBVOTE_CAST_LIMIT"], _caster_key(), "ballots.cast")
     budget, voter = _public_budget_and_locked_voter(budget_id)
     if voter is None:
         flash(_("Sign in or enter your access code to vote."), "info")

@@ -54,7 +54,32 @@ class DistrictEligibility(enum.Enum):
     ALL_BUDGETS = "all_budgets"
 
 
-class Cycle(db.Model):
+class PhaseTimeline:
+    """What follows from a cycle's dated phases (``self.phases``, ordered by ``starts_at``).
+
+    Shared by :class:`Cycle` and the read-only snapshot the ballot cast uses
+    (:mod:`pbvote.ballots.snapshots`), so both answer "is voting open?" by the same rule.
+    """
+
+    def phase(self, kind: PhaseKind) -> "Phase | None":
+        return next((phase for phase in self.phases if phase.kind == kind), None)
+
+    def phase_at(self, moment: datetime) -> "Phase | None":
+        """The phase running at ``moment`` (naive UTC), or None before, between or after phases."""
+        for phase in self.phases:
+            if phase.starts_at <= moment < phase.ends_at:
+                return phase
+        return None
+
+    def current_phase(self) -> "Phase | None":
+        return self.phase_at(utcnow())
+
+    def is_in(self, kind: PhaseKind, moment: datetime | None = None) -> bool:
+        phase = self.phase_at(moment or utcnow())
+        return phase is not None and phase.kind == kind
+
+
+class Cycle(PhaseTimeline, db.Model):
     __tablename__ = "cycles"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,23 +118,6 @@ class Cycle(db.Model):
             name="max_proposals_positive",
         ),
     )
-
-    def phase(self, kind: PhaseKind) -> Phase | None:
-        return next((phase for phase in self.phases if phase.kind == kind), None)
-
-    def phase_at(self, moment: datetime) -> Phase | None:
-        """The phase running at ``moment`` (naive UTC), or None before, between or after phases."""
-        for phase in self.phases:
-            if phase.starts_at <= moment < phase.ends_at:
-                return phase
-        return None
-
-    def current_phase(self) -> Phase | None:
-        return self.phase_at(utcnow())
-
-    def is_in(self, kind: PhaseKind, moment: datetime | None = None) -> bool:
-        phase = self.phase_at(moment or utcnow())
-        return phase is not None and phase.kind == kind
 
     @property
     def total_amount(self) -> int:
