@@ -1,8 +1,8 @@
-"""Load benchmark: how many ballots per second pbvote casts on PostgreSQL behind gunicorn.
+"""Load benchmark: how many ballots per second pbvote casts on PostgreSQL behind its production server.
 
 Run by hand (not part of the tests):
 
-    .venv/bin/python bench/vote_load.py --voters 6000 --workers 6 --worker-class sync --concurrency 16
+    .venv/bin/python bench/vote_load.py --voters 6000 --workers 6 --concurrency 16
 
 What it does:
 
@@ -11,10 +11,12 @@ What it does:
 2. generates ``--voters`` access codes through the real service, and prepares for each voter a
    browser session holding their code (signed with the server's secret key, as the "enter your
    code" page would) — so the measured request is exactly the cast, one ballot per request;
-3. starts gunicorn (``--workers`` processes; ``sync`` workers by default — on 2 cores six to eight
+3. starts the server: granian (``--server granian``, the default and what ``pbvote up`` runs) with
+   ``--workers`` single-threaded processes, or for comparison gunicorn (``--server gunicorn``, needs
+   ``pip install gunicorn``; ``sync`` workers by default); production config, rate-limit counters in
+   Redis (``--ratelimit-storage``; several worker processes must share them).  On 2 cores six to eight
    single-threaded processes cast about twice as many ballots as two processes of four threads,
-   because the casts are CPU-bound and threads share one interpreter lock), production config, rate-limit
-   counters in Redis (``--ratelimit-storage``; several worker processes must share them);
+   because the casts are CPU-bound and threads share one interpreter lock;
 4. runs a load generator on loopback: ``--processes`` processes with keep-alive HTTP connections,
    ``--concurrency`` requests in flight in total, each voter casting once (a few also cast their
    form twice, as a double click, which must return the same receipt);
@@ -265,10 +267,10 @@ def main() -> None:
     # Defaults: sync workers beat 2x4, 3x4 and 4x2 gthread on the 2-core machine (and 8x1 gthread with
     # keep-alive: its connections stick to a few workers); of 4, 6, 8 and 12 sync workers, 6 cast the
     # most (shared machine, 5000 voters each: 132, 141, 125, 98 ballots/s).
-    parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--workers", type=int, default=6, help="server worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (granian blocking threads; gunicorn gthread)")
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"], help="gunicorn worker class")
-    parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"])
+    parser.add_argument("--server", default="granian", choices=["granian", "gunicorn"])
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight in total")
     parser.add_argument("--double-clicks", type=float, default=0.02, help="share of voters who submit twice")
@@ -297,7 +299,7 @@ def main() -> None:
         command = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
                    "--worker-class", args.worker_class, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
                    "--backlog", "2048", "pbvote:create_app()"]
-    gunicorn = subprocess.Popen(
+    server = subprocess.Popen(
         command,
         cwd=ROOT, env=server_env(db_url, args.ratelimit_storage, args.pre_ping), start_new_session=True,
     )
@@ -309,20 +311,20 @@ def main() -> None:
         per_process = max(1, args.concurrency // args.processes)
         out: mp.Queue = mp.Queue()
         procs = [mp.Process(target=load_worker, args=(port, budget_id, project_ids, chunk, per_process, out)) for chunk in chunks]
-        print(f"casting: {args.workers} gunicorn workers x {args.threads} threads, {args.concurrency} in flight, "
+        print(f"casting: {args.server}, {args.workers} workers x {args.threads} threads, {args.concurrency} in flight, "
               f"rate limits in {args.ratelimit_storage}, pre-ping {'on' if args.pre_ping else 'off'} ...", flush=True)
-        cpu_before = cpu_seconds_by_group(gunicorn.pid)
+        cpu_before = cpu_seconds_by_group(server.pid)
         for proc in procs:
             proc.start()
         results = []
         for _ in procs:
             results.extend(out.get())
-        cpu_after = cpu_seconds_by_group(gunicorn.pid)  # before join: the children still exist
+        cpu_after = cpu_seconds_by_group(server.pid)  # before join: the children still exist
         for proc in procs:
             proc.join()
     finally:
-        os.killpg(gunicorn.pid, signal.SIGTERM)
-        gunicorn.wait(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
     first = [r for r in results if not r[3]]
     starts = [r[0] for r in results]

@@ -190,3 +190,23 @@ def test_cast_with_a_code_loads_budget_and_code_together_and_answers_like_the_se
     response = client.post(f"/ballots/{budget.id}/cast", data={"csrf_token": token, "projects": [ps[0].id], "token": "a" * 32})
     assert response.status_code == 200 and "Thank you — your ballot is cast." in response.get_data(as_text=True)
     assert count_rows(Participation, Participation.access_code_id == code.id) == 1 and count_rows(Ballot) == 1
+
+
+def test_code_cast_audits_the_budget_and_the_receipt_links_sign_in_without_the_post_only_url(
+        client, voting_budget, code_for):
+    """The cast reads budget and code as snapshots: the audit entry still names the budget as the
+    model does; the receipt (the answer to a POST) must not send a later sign-in back to /cast."""
+    from pbvote.audit import AuditEntry
+    from pbvote.extensions import db
+
+    budget, ps = voting_budget()
+    code, _clear = code_for(budget.cycle, budget=budget)
+    _hold_code(client, code.id)
+    token = csrf_token(client, f"/ballots/{budget.id}")
+    response = client.post(f"/ballots/{budget.id}/cast", data={"csrf_token": token, "projects": [ps[0].id], "token": "c" * 32})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'href="/auth/sign-in"' in page or 'href="/sign-in"' in page, re.findall(r'href="[^"]*sign[^"]*"', page)
+    assert "next=" not in page
+    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "ballot.cast"))
+    assert (entry.subject_type, entry.subject_id, entry.actor_id) == ("Budget", budget.id, None)
