@@ -19,7 +19,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
-from pbvote.cycles.models import BallotType, Budget, Cycle, DistrictEligibility, Phase, PhaseKind, PhaseTimeline
+from pbvote.cycles.models import BallotType, Budget, BudgetState, Cycle, DistrictEligibility, Phase, PhaseKind, PhaseTimeline
 from pbvote.extensions import db
 
 
@@ -47,7 +47,7 @@ class CycleSnapshot(PhaseTimeline):
 
 
 @dataclass(frozen=True)
-class BudgetSnapshot:
+class BudgetSnapshot(BudgetState):
     #: Audit entries name the budget as the model does.
     audit_type = "Budget"
 
@@ -65,13 +65,6 @@ class BudgetSnapshot:
     frozen_at: datetime | None
     cycle: CycleSnapshot
 
-    @property
-    def is_citywide(self) -> bool:
-        return self.district_id is None
-
-    @property
-    def is_frozen(self) -> bool:
-        return self.frozen_at is not None
 
 
 @dataclass(frozen=True)

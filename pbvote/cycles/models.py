@@ -156,7 +156,20 @@ class BallotType(enum.Enum):
     CHOOSE_ONE = "choose_one"  # pick exactly one project
 
 
-class Budget(db.Model):
+class BudgetState:
+    """What follows from a budget's ``district_id`` and ``frozen_at``; shared by :class:`Budget` and
+    the cast's snapshot (:mod:`pbvote.ballots.snapshots`)."""
+
+    @property
+    def is_citywide(self) -> bool:
+        return self.district_id is None
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class Budget(BudgetState, db.Model):
     """An amount of money of a cycle, city-wide (no district) or for one district."""
 
     __tablename__ = "budgets"
@@ -199,13 +212,6 @@ class Budget(db.Model):
         sa.UniqueConstraint("cycle_id", "name"),
     )
 
-    @property
-    def is_citywide(self) -> bool:
-        return self.district_id is None
-
-    @property
-    def is_frozen(self) -> bool:
-        return self.frozen_at is not None
 
     def __repr__(self) -> str:
         return f"<Budget {self.id} {self.name}>"
