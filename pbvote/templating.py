@@ -8,7 +8,8 @@ from functools import lru_cache
 import markdown as markdown_lib
 import nh3
 from babel.numbers import format_currency, get_currency_precision
-from flask import Flask, g
+from flask import Flask, current_app, g, render_template, request
+from flask.globals import _cv_app
 from flask_babel import format_datetime, get_locale, get_translations
 from markupsafe import Markup
 
@@ -64,13 +65,52 @@ def request_translations():
 
     Flask-Babel finds them anew for every string (context, domain, locale and its name, cache), which
     was a tenth of the time to render a ballot's receipt.  The locale object is part of the key, so
-    ``force_locale`` and ``refresh`` still take effect.  pbvote uses a single translation domain.
+    ``force_locale`` and ``refresh`` still take effect: the fast path reads the locale Flask-Babel
+    keeps on ``g`` (``g._flask_babel.babel_locale``) without its context look-ups and proxies.
+    pbvote uses a single translation domain.
     """
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        kept = app_ctx.g.__dict__
+        cached = kept.get("_pbvote_translations")
+        if cached is not None and cached[0] is getattr(kept.get("_flask_babel"), "babel_locale", None):
+            return cached[1]
     locale = get_locale()
-    cached = g.get("_pbvote_translations")
-    if cached is None or cached[0] is not locale:
-        cached = g._pbvote_translations = (locale, get_translations())
+    cached = g._pbvote_translations = (locale, get_translations())
     return cached[1]
+
+
+#: Fragments of the layout that depend on the sign-in link's ``next`` target (the page's own path).
+_PATH_DEPENDENT = frozenset({"_site_header.html"})
+_CHROME_KEY = "pbvote.site_chrome"
+_CHROME_LIMIT = 2048
+
+
+def sign_in_target() -> str | None:
+    """Where the header's sign-in link sends the visitor back to: the page they are on, unless that
+    is the sign-in or sign-up page itself, or the answer to a POST (a URL that cannot be fetched)."""
+    if request.method != "GET" or request.endpoint in ("auth.sign_in", "auth.sign_up"):
+        return None
+    return request.path
+
+
+def site_chrome(name: str) -> Markup:
+    """The layout fragment ``name`` (header or footer) as the visitor who is not signed in sees it,
+    rendered once per app, language and (for the header) sign-in target, then kept.
+
+    What it shows depends on nothing else (no account, no CSRF token), and it was half the time to
+    render a small page such as a ballot's receipt.  Signed-in visitors get their header rendered
+    afresh (``base.html`` includes it directly).  The store is emptied when it reaches
+    :data:`_CHROME_LIMIT` fragments (one per path at most).
+    """
+    store = current_app.extensions.setdefault(_CHROME_KEY, {})
+    key = (name, str(get_locale()), request.script_root, sign_in_target() if name in _PATH_DEPENDENT else None)
+    fragment = store.get(key)
+    if fragment is None:
+        if len(store) >= _CHROME_LIMIT:
+            store.clear()
+        fragment = store[key] = Markup(render_template(name))
+    return fragment
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -87,6 +127,8 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_global(get_locale, "get_locale")
+    app.add_template_global(site_chrome, "site_chrome")
+    app.add_template_global(sign_in_target, "sign_in_target")
     app.add_template_global(lambda kind: labels.PHASE_LABELS[kind], "phase_label")
     app.add_template_global(lambda status: labels.STATUS_LABELS[status], "status_label")
     app.add_template_global(lambda channel: labels.CHANNEL_LABELS[channel], "channel_label")

@@ -46,6 +46,11 @@ class BallotFormBase(FlaskForm):
     token = HiddenField()
 
     class Meta:
+        #: The app-wide CSRFProtect has already checked the token of every POST before the view runs;
+        #: a second check by the form, and the fresh token it would sign for its own hidden field on
+        #: every instantiation, were a tenth of the cast's CPU.  The templates put ``csrf_token()``.
+        csrf = False
+
         def get_translations(self, form):
             # Flask-WTF parses WTForms' message catalogue again on every request; read it once.
             if not current_app.config.get("WTF_I18N_ENABLED", True):

@@ -124,6 +124,22 @@ def test_cast_without_csrf_token_is_refused(client, voting_budget, resident):
     assert count_rows(Ballot) == 0
 
 
+@pytest.mark.parametrize("step", ["review", "cast"])
+def test_ballot_and_review_pages_carry_the_app_wide_csrf_token_and_a_wrong_one_is_refused(
+        client, voting_budget, resident, step):
+    """The ballot forms leave CSRF to the app-wide check: the pages must still carry its token."""
+    budget, ps = voting_budget()
+    page = client.get(f"/ballots/{budget.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    review = client.post(f"/ballots/{budget.id}/review", data={"csrf_token": token, "projects": [ps[0].id]})
+    assert review.status_code == 200
+    assert re.search(r'name="csrf_token" value="([^"]+)"', review.get_data(as_text=True))
+    forged = client.post(f"/ballots/{budget.id}/{step}",
+                         data={"csrf_token": token[:-4] + "AAAA", "projects": [ps[0].id], "token": "f" * 32})
+    assert forged.status_code == 400 and "form has expired" in forged.get_data(as_text=True)
+    assert count_rows(Ballot) == 0
+
+
 def test_second_ballot_without_vote_change_answers_409(client, voting_budget, resident):
     budget, ps = voting_budget(cycle={"allow_vote_change": False})
     page = f"/ballots/{budget.id}"
