@@ -66,3 +66,39 @@ def configure_engine_events(app: Flask, engine: sa.Engine) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: SQL text of statements compiled once per dialect for :func:`driver_rows`.
+_COMPILED: dict[tuple[str, object], str] = {}
+
+
+def driver_rows(statement, params: dict) -> list[tuple]:
+    """Run ``statement`` (a SQLAlchemy statement, or SQL text in the driver's ``%(name)s`` style) on
+    the session's connection, in its transaction, straight through the PostgreSQL driver; the rows as
+    plain tuples of the driver's own values (no result processing: enums come back as their string
+    values, JSON as parsed by psycopg).
+
+    For the few statements of the ballot cast, where SQLAlchemy's result set-up (column metadata
+    per execution) cost more than the database: prepared once per connection by psycopg, no per-call
+    compilation.  The engine's ``before_cursor_execute`` listeners are called as for any statement.
+    PostgreSQL only; everything else goes through the session as usual.
+    """
+    from pbvote.extensions import db
+
+    connection = db.session.connection()
+    if isinstance(statement, str):
+        sql = statement
+    else:
+        key = (connection.dialect.name, statement)
+        sql = _COMPILED.get(key)
+        if sql is None:
+            sql = _COMPILED[key] = str(statement.compile(dialect=connection.dialect))
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        if connection._has_events or connection.engine._has_events:
+            # As SQLAlchemy would: statement counters and tracing still see the statement.
+            connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall() if cursor.description is not None else []
+    finally:
+        cursor.close()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import random
 import re
 import secrets
@@ -30,6 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
@@ -47,6 +49,7 @@ from pbvote.ballots.models import (
     Participation,
 )
 from pbvote.cycles.models import BallotType, Budget, Cycle, District, DistrictEligibility, PhaseKind
+from pbvote.db import driver_rows
 from pbvote.errors import Conflict, InvalidBallot, InvalidInput, NotAllowed, PhaseClosed
 from pbvote.extensions import db
 from pbvote.proposals.models import Proposal, ProposalStatus
@@ -467,51 +470,41 @@ _INSERT_CHOICE = sa.insert(BallotChoice.__table__)
 _CAST_FIRST_BALLOT_PG = """
 WITH participation AS (
     INSERT INTO participations (budget_id, user_id, access_code_id, channel, created_at)
-    VALUES (:budget_id, :user_id, :access_code_id, :channel, :now)
+    VALUES (%(budget_id)s, %(user_id)s, %(access_code_id)s, %(channel)s, %(now)s)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), ballot AS (
     INSERT INTO ballots (budget_id, channel, cast_at, participation_id, tracking_hash, submission_hash)
-    SELECT :budget_id, :channel, :now, CASE WHEN :keep_link THEN participation.id END,
-           :tracking_hash, :submission_hash
+    SELECT %(budget_id)s, %(channel)s, %(now)s, CASE WHEN %(keep_link)s THEN participation.id END,
+           %(tracking_hash)s, %(submission_hash)s
     FROM participation
     RETURNING id
 ), choices AS (
     INSERT INTO ballot_choices (ballot_id, proposal_id, points, rank)
     SELECT ballot.id, marked.proposal_id, marked.points, marked.rank
-    FROM ballot, unnest(CAST(:proposal_ids AS integer[]), CAST(:points AS integer[]), CAST(:ranks AS integer[]))
+    FROM ballot, unnest(CAST(%(proposal_ids)s AS integer[]), CAST(%(points)s AS integer[]), CAST(%(ranks)s AS integer[]))
          AS marked (proposal_id, points, rank)
 ), audit AS (
     INSERT INTO audit_entries (at, action, actor_id, subject_type, subject_id, data, address_hash)
-    SELECT :now, 'ballot.cast', :actor_id, 'Budget', :budget_id, :audit_data, :address_hash
+    SELECT %(now)s, 'ballot.cast', %(actor_id)s, 'Budget', %(budget_id)s, CAST(%(audit_data)s AS json), %(address_hash)s
     FROM ballot
 ){freeze}
 SELECT participation.id, ballot.id FROM participation, ballot
 """
 _FREEZE_PG = """, frozen AS (
-    UPDATE budgets SET frozen_at = :now
-    WHERE id = :budget_id AND frozen_at IS NULL AND EXISTS (SELECT 1 FROM ballot)
+    UPDATE budgets SET frozen_at = %(now)s
+    WHERE id = %(budget_id)s AND frozen_at IS NULL AND EXISTS (SELECT 1 FROM ballot)
 )"""
-
-
-def _cast_statement(freeze: bool) -> sa.TextClause:
-    return (
-        sa.text(_CAST_FIRST_BALLOT_PG.replace("{freeze}", _FREEZE_PG if freeze else ""))
-        .bindparams(
-            sa.bindparam("now", type_=sa.DateTime()),
-            sa.bindparam("keep_link", type_=sa.Boolean()),
-            sa.bindparam("audit_data", type_=sa.JSON()),
-        )
-        .columns(participation_id=sa.Integer, ballot_id=sa.Integer)
-    )
-
-
-_CAST_PG = {freeze: _cast_statement(freeze) for freeze in (False, True)}
+#: Run through the driver (:func:`pbvote.db.driver_rows`, prepared once per connection): written in
+#: psycopg's parameter style, with and without the budget's freeze.
+_CAST_PG = {freeze: _CAST_FIRST_BALLOT_PG.replace("{freeze}", _FREEZE_PG if freeze else "") for freeze in (False, True)}
 
 
 def _cast_first_ballot_pg(voter: Voter, budget: Budget, choices: list[Choice], values: dict, now: datetime):
     """Run :data:`_CAST_FIRST_BALLOT_PG`; (participation id, ballot id), or None if the voter had
-    already taken part in ``budget`` (then nothing was written)."""
+    already taken part in ``budget`` (then nothing was written).  A unique constraint's refusal
+    (a second live ballot, should the lock ever fail) raises :class:`sqlalchemy.exc.IntegrityError`
+    as a statement run through the session would."""
     via = "account" if voter.user is not None else "access_code"
     params = {
         "budget_id": budget.id,
@@ -526,11 +519,14 @@ def _cast_first_ballot_pg(voter: Voter, budget: Budget, choices: list[Choice], v
         "points": [c.points for c in choices],
         "ranks": [c.rank for c in choices],
         "actor_id": voter.user.id if voter.user is not None else None,
-        "audit_data": {"via": via, "channel": BallotChannel.ONLINE.value},
+        "audit_data": json.dumps({"via": via, "channel": BallotChannel.ONLINE.value}),
         "address_hash": audit.request_address_hash(),
     }
-    row = db.session.connection().execute(_CAST_PG[budget.frozen_at is None], params).first()
-    return tuple(row) if row is not None else None
+    try:
+        rows = driver_rows(_CAST_PG[budget.frozen_at is None], params)
+    except psycopg.errors.IntegrityError as error:
+        raise sa.exc.IntegrityError(_CAST_FIRST_BALLOT_PG, None, error) from error
+    return tuple(rows[0]) if rows else None
 
 
 def _loaded_ballot(ballot_id: int, values: dict, choices: list[Choice]) -> Ballot:

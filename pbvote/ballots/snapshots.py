@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.cycles.models import BallotType, Budget, BudgetState, Cycle, DistrictEligibility, Phase, PhaseKind, PhaseTimeline
+from pbvote.db import driver_rows
 from pbvote.extensions import db
 
 
@@ -104,6 +105,8 @@ _CODE_COLUMNS = (
     AccessCodeBatch.cycle_id, AccessCodeBatch.budget_id, AccessCodeBatch.district_id, AccessCodeBatch.voided_at,
 )
 _NB, _NC, _NP = len(_BUDGET_COLUMNS), len(_CYCLE_COLUMNS), len(_PHASE_COLUMNS)
+_BALLOT_TYPE = next(i for i, column in enumerate(_BUDGET_COLUMNS) if column is Budget.ballot_type)
+_ELIGIBILITY = next(i for i, column in enumerate(_CYCLE_COLUMNS) if column is Cycle.district_eligibility)
 
 #: One row per phase (or one row with empty phase columns for a cycle without phases), the access
 #: code ``code_id`` and its batch on every row, the code locked (``FOR UPDATE OF access_codes``;
@@ -124,15 +127,35 @@ _CAST_TARGET = (
 def load_cast_target(budget_id: int, code_id: int) -> tuple[BudgetSnapshot, CodeSnapshot] | None:
     """Budget ``budget_id`` (with its cycle and phases) and access code ``code_id`` under its row lock,
     in one statement; None when either does not exist (the caller then says which, as before)."""
-    rows = db.session.connection().execute(_CAST_TARGET, {"budget_id": budget_id, "code_id": code_id}).all()
+    params = {"budget_id": budget_id, "code_id": code_id}
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Straight through the driver (values as stored: the enums are their string values).
+        rows = driver_rows(_CAST_TARGET, params)
+        enums = True
+    else:
+        rows = connection.execute(_CAST_TARGET, params).all()
+        enums = False
     if not rows:
         return None
     first = rows[0]
+    phase_kind = PhaseKind if enums else _same
     phases = tuple(
-        PhaseSnapshot(*row[_NB + _NC : _NB + _NC + _NP]) for row in rows if row[_NB + _NC] is not None
+        PhaseSnapshot(phase_kind(row[_NB + _NC]), row[_NB + _NC + 1], row[_NB + _NC + 2])
+        for row in rows
+        if row[_NB + _NC] is not None
     )
-    cycle = CycleSnapshot(*first[_NB : _NB + _NC], phases=phases)
-    budget = BudgetSnapshot(*first[:_NB], cycle=cycle)
+    cycle_row = list(first[_NB : _NB + _NC])
+    budget_row = list(first[:_NB])
+    if enums:
+        cycle_row[_ELIGIBILITY] = DistrictEligibility(cycle_row[_ELIGIBILITY])
+        budget_row[_BALLOT_TYPE] = BallotType(budget_row[_BALLOT_TYPE])
+    cycle = CycleSnapshot(*cycle_row, phases=phases)
+    budget = BudgetSnapshot(*budget_row, cycle=cycle)
     code_row = first[_NB + _NC + _NP :]
     code = CodeSnapshot(*code_row[:3], batch=BatchSnapshot(*code_row[3:]))
     return budget, code
+
+
+def _same(value):
+    return value
