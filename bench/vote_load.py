@@ -312,7 +312,7 @@ def main() -> None:
         out: mp.Queue = mp.Queue()
         procs = [mp.Process(target=load_worker, args=(port, budget_id, project_ids, chunk, per_process, out)) for chunk in chunks]
         print(f"casting: {args.server}, {args.workers} workers x {args.threads} threads, {args.concurrency} in flight, "
-              f"rate limits in {args.ratelimit_storage}, pre-ping {'on' if args.pre_ping else 'off'} ...", flush=True)
+              f"rate limits in {args.ratelimit_storage}, pre-ping {'on (idle connections)' if args.pre_ping else 'off'} ...", flush=True)
         cpu_before = cpu_seconds_by_group(server.pid)
         for proc in procs:
             proc.start()

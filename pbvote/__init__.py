@@ -32,7 +32,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_url(app)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        "pool_pre_ping": bool(app.config["DATABASE_PRE_PING"]),
+        # With an idle threshold, pbvote.db tests only connections idle that long (on checkout).
+        "pool_pre_ping": bool(app.config["DATABASE_PRE_PING"]) and not app.config["DATABASE_PRE_PING_IDLE_SECONDS"] > 0,
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
     }
     if not app.config.get("PBVOTE_UPLOAD_DIR"):

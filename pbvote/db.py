@@ -18,6 +18,7 @@ documentation).
 from __future__ import annotations
 
 import os
+import time
 
 import sqlalchemy as sa
 from flask import Flask, g, has_app_context, has_request_context, request
@@ -34,8 +35,12 @@ def is_sqlite(url: str) -> bool:
 
 
 def configure_engine_events(app: Flask, engine: sa.Engine) -> None:
-    """Attach the SQLite connection and transaction settings to ``engine`` (no-op elsewhere)."""
+    """Attach the SQLite connection and transaction settings to ``engine``; elsewhere the test of
+    idle pooled connections (:func:`ping_idle_connections`)."""
     if engine.dialect.name != "sqlite":
+        idle = float(app.config.get("DATABASE_PRE_PING_IDLE_SECONDS") or 0)
+        if app.config.get("DATABASE_PRE_PING") and idle > 0:
+            ping_idle_connections(engine, idle)
         return
     busy_ms = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
     database = engine.url.database
@@ -66,6 +71,35 @@ def configure_engine_events(app: Flask, engine: sa.Engine) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def ping_idle_connections(engine: sa.Engine, idle_seconds: float) -> None:
+    """Before the pool hands out a connection that sat unused for ``idle_seconds`` or more, test it
+    with ``SELECT 1``; a dead one (server restart, fail-over, a proxy's idle timeout) is replaced,
+    and the request never sees it (SQLAlchemy's "pessimistic disconnect handling" recipe, limited to
+    idle connections).  A connection used a moment ago is handed out untested: on a busy worker that
+    saves a database round trip per request.  The price: a connection the server dropped within the
+    last ``idle_seconds`` fails the one request that gets it, and is then replaced.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record):
+        record.info["pbvote_idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, proxy):
+        since = record.info.get("pbvote_idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # new, or used a moment ago
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:
+            # The pool discards this connection and retries with a new one.
+            raise sa.exc.DisconnectionError(f"idle connection failed its test: {error}") from error
 
 
 #: SQL text of statements compiled once per dialect for :func:`driver_rows`.

@@ -101,7 +101,3 @@ def test_security_headers(client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-def test_database_pre_ping_is_on_unless_switched_off(monkeypatch):
-    assert create_app({"TESTING": True}).config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
-    monkeypatch.setenv("PBVOTE_DATABASE_PRE_PING", "0")
-    assert create_app({"TESTING": True}).config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
