@@ -1,14 +1,19 @@
 """Template helpers: money, dates, Markdown rendered safely, and the form macros' context."""
 from __future__ import annotations
 
+import re
+import secrets
+from collections.abc import Callable, Hashable
 from datetime import datetime
+from types import SimpleNamespace
 from decimal import Decimal
 from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
 from babel.numbers import format_currency, get_currency_precision
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, get_flashed_messages, render_template, request
+from flask_login import current_user
 from flask.globals import _cv_app
 from flask_babel import format_datetime, get_locale, get_translations
 from markupsafe import Markup
@@ -113,6 +118,55 @@ def site_chrome(name: str) -> Markup:
     return fragment
 
 
+def site_header() -> Markup:
+    """The site header: kept per language and sign-in target for visitors who are not signed in
+    (:func:`site_chrome`), rendered afresh for an account (its name, its sign-out form)."""
+    if current_user.is_authenticated:
+        return Markup(render_template("_site_header.html"))
+    return site_chrome("_site_header.html")
+
+
+def flash_messages() -> Markup:
+    """The flashed messages waiting for this page (none, usually: then no template is rendered)."""
+    if not get_flashed_messages():
+        return Markup("")
+    return Markup(render_template("_flashes.html"))
+
+
+#: Slot markers carry a random word of this process, so no text on a page (a budget's name, say)
+#: can pose as one.
+_SLOT_NONCE = secrets.token_hex(8)
+_SLOT = "\x00pbvote-slot-" + _SLOT_NONCE + ":{}\x00"
+_SLOT_RE = re.compile("\x00pbvote-slot-" + _SLOT_NONCE + ":(\\w+)\x00")
+_SKELETON_KEY = "pbvote.skeletons"
+_SKELETON_LIMIT = 4096
+
+
+def render_with_slots(template: str, key: Hashable, slots: dict[str, Callable[[], str]], **context) -> str:
+    """Render ``template`` from a kept skeleton: everything but its ``slots`` is rendered once per
+    app, language and ``key``, and each request fills in the slots.
+
+    For a hot page whose frame (layout, headings, explanations, links) is the same for many
+    visitors while a small part differs (a ballot's receipt: the codes, the time and the choices).
+    The template reads its slots as ``slots.NAME`` (``{% if slots is defined %}`` lets the same
+    template render whole, too).  ``context`` is all the skeleton sees, and ``key`` must determine
+    it; the site header and the flashed messages are slots of ``base.html`` already (``header``,
+    ``flashes``), so a skeleton never holds anything of one visitor.  ``slots`` map each name to a
+    function returning safe HTML.  The store is emptied when it reaches :data:`_SKELETON_LIMIT`.
+    """
+    store = current_app.extensions.setdefault(_SKELETON_KEY, {})
+    full_key = (template, key, str(get_locale()), request.script_root)
+    pieces = store.get(full_key)
+    if pieces is None:
+        markers = SimpleNamespace(**{name: Markup(_SLOT.format(name)) for name in slots})
+        pieces = _SLOT_RE.split(render_template(template, slots=markers, **context))
+        if len(store) >= _SKELETON_LIMIT:
+            store.clear()
+        store[full_key] = pieces
+    # re.split with one group: the frame's text at even positions, slot names at odd ones.
+    return "".join(piece if i % 2 == 0 else str(slots[piece]()) for i, piece in enumerate(pieces))
+
+
 def register_template_helpers(app: Flask) -> None:
     from pbvote import labels
 
@@ -128,6 +182,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_global(get_locale, "get_locale")
     app.add_template_global(site_chrome, "site_chrome")
+    app.add_template_global(site_header, "site_header")
+    app.add_template_global(flash_messages, "flash_messages")
     app.add_template_global(sign_in_target, "sign_in_target")
     app.add_template_global(lambda kind: labels.PHASE_LABELS[kind], "phase_label")
     app.add_template_global(lambda status: labels.STATUS_LABELS[status], "status_label")

@@ -48,6 +48,7 @@ from pbvote.errors import DomainError, InvalidBallot
 from pbvote import ratelimit
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option
+from pbvote.templating import flash_messages, render_with_slots, site_header
 
 bp = Blueprint("ballots", __name__)
 
@@ -300,19 +301,33 @@ def cast(budget_id: int):
 
 
 def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
+    """The receipt page, from a kept skeleton (:func:`pbvote.templating.render_with_slots`): its frame
+    depends only on the budget's id and name, the cycle's slug and ``just_cast``; the ballot's own
+    part (``ballots/_receipt_ballot.html``) is rendered for every receipt."""
+    cycle = budget.cycle
     by_id = {p.id: p for p in proposals}
-    return render_template(
-        "ballots/receipt.html",
+    ballot_part = dict(
         budget=budget,
-        cycle=budget.cycle,
+        cycle=cycle,
         ballot=ballot,
         state=services.ballot_state(ballot),
         tracking_code=services.format_code(tracking_code),
         short_code=services.format_code(tracking_code[:8]),
         by_id=by_id,
         total=services.spent_amount(proposals, ballot.choices),
-        just_cast=just_cast,
         BallotType=BallotType,
+    )
+    return render_with_slots(
+        "ballots/receipt.html",
+        (budget.id, budget.name, cycle.slug, just_cast),
+        {
+            "header": site_header,
+            "flashes": flash_messages,
+            "ballot": lambda: render_template("ballots/_receipt_ballot.html", **ballot_part),
+        },
+        budget=budget,
+        cycle=cycle,
+        just_cast=just_cast,
     )
 
 
