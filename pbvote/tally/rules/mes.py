@@ -77,6 +77,11 @@ from .base import Params, RuleResult, money
 from .base import plain_number as _num
 from .greedy import utilitarian_completion
 
+try:  # the fast path needs numpy; without it every run is the exact one
+    from . import mes_bounds as _bounds
+except ImportError:  # pragma: no cover - depends on the environment
+    _bounds = None
+
 _VOTERS = itemgetter(3)
 
 
@@ -532,7 +537,7 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
         order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base,
                                                   method=ADD1_METHOD)
         info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t)
-        if last is not None and final_t != last.t:
+        if last is not None and (final_t != last.t or not isinstance(last, _Run)):
             # explain with the money of the final share itself (same outcome by
             # construction; checked, as a guard on the jump logic)
             last = _Run(profile, support, utility, tie, final_t, track=False)
@@ -554,8 +559,8 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     return result
 
 
-ADD1_METHODS = ("unit", "jump", "interval", "jump+interval")
-ADD1_METHOD = "interval"  # what run_mes uses; see _add1
+ADD1_METHODS = ("unit", "jump", "interval", "jump+interval", "bounds", "bounds+interval")
+ADD1_METHOD = "bounds+interval"  # what run_mes uses; see _add1
 
 
 def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD, stats=None):
@@ -588,6 +593,11 @@ def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD,
     (failed probes finished as the next anchor) and ``lengths`` (unit
     steps settled per anchor).
     """
+    if method.startswith("bounds"):
+        if _bounds is not None and not support.points:
+            return _add1_bounds(profile, support, utility, tie, free, alive, base,
+                                gallop=method == "bounds+interval", stats=stats)
+        method = "interval" if method == "bounds+interval" else "unit"
     budget = profile.budget
     costs = profile.costs
     track = method in ("jump", "jump+interval")
@@ -653,6 +663,76 @@ def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD,
                 if k + step == last + 1:
                     probe.run()
                     pending = probe
+                    st["continued"] += 1
+                break
+            length = max(1, (last - k + 1) // 2)
+        st["lengths"].append(last - k + 1)
+        k = last + 1
+
+
+def _add1_bounds(profile, support, utility, tie, free, alive, base, gallop, stats=None):
+    """:func:`_add1` with runs on integer bounds (:mod:`.mes_bounds`): methods
+    ``bounds`` (one run per unit step) and ``bounds+interval`` (with interval
+    certificates, as ``interval``). A run whose decisions the bounds cannot
+    all settle is redone exactly (``_Run``); ``stats["exact_runs"]`` counts them."""
+    budget = profile.budget
+    costs = profile.costs
+    bsup = _bounds.BoundSupport.of(profile, support)
+    mult = list(costs) if utility == "cost" else [1] * profile.m
+    st = stats if stats is not None else {}
+    st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, continued=0, lengths=[],
+              exact_runs=0)
+    n_free = len(free)
+    alive_set = set(alive)
+
+    def exact(t):
+        st["exact_runs"] += 1
+        run = _Run(profile, support, utility, tie, t, track=False)
+        return run, run.run(free, alive)
+
+    def plan_of(run):
+        if isinstance(run, _Run):
+            return [(c, run.rounds[c]["r"] / run.mult[c]) for c in run.order[n_free:]]
+        return run.plan(n_free)
+
+    previous_order, previous_run = list(free), None
+    length = 1
+    pending = None
+    k = 0
+    while True:
+        t = base + k
+        st["anchors"] += 1
+        if pending is not None:
+            run, order, pending = pending[0], pending[1], None
+        else:
+            st["runs"] += 1
+            run = _bounds._BoundRun(profile, bsup, mult, tie, t)
+            order = run.run(free, alive)
+            if order is None:
+                run, order = exact(t)
+        spent = sum(costs[c] for c in order)
+        if spent > budget:
+            return previous_order, previous_run, st["runs"], k + 1, (t - 1 if previous_run else None)
+        chosen = set(order)
+        if all(spent + costs[c] > budget for c in alive_set - chosen):
+            return order, run, st["runs"], k + 1, t
+        previous_order, previous_run = order, run
+        last = k
+        if gallop:
+            plan = plan_of(run)
+            step = length
+            while True:
+                probe = _bounds._BoundRun(profile, bsup, mult, tie, t + step)
+                st["runs"] += 1
+                if probe.certify(free, alive, plan) > len(plan):
+                    st["certify_ok"] += 1
+                    last = k + step
+                    step *= 2
+                    continue
+                st["certify_failed"] += 1
+                if k + step == last + 1:
+                    nxt = probe.run()
+                    pending = (probe, nxt) if nxt is not None else exact(t + step)
                     st["continued"] += 1
                 break
             length = max(1, (last - k + 1) // 2)

@@ -1,0 +1,323 @@
+"""MES decided with exact integer bounds (numpy): the fast path of :mod:`.mes`.
+
+A run of the Method of Equal Shares at share ``t`` is computed here on
+*integer intervals* instead of exact rationals. Money is counted in units of
+``1/D`` of the smallest currency unit (``D`` a power of two, times the
+denominator of ``t`` when that fits, chosen so that every sum stays below
+``2**62``). Every group of identical ballots holds two ``int64`` amounts
+``lo <= D * money <= hi``, where ``money`` is its exact money in the exact
+run. At the start ``lo = floor(D t)``, ``hi = ceil(D t)`` (equal when ``D t``
+is an integer).
+
+**Why the bounds hold, round after round.** For a project with cost ``C``
+and supporters of money ``B_g`` (weights ``w_g``), the payment per
+supporter is the least root ``p*`` of ``P(p) = sum w_g min(B_g, p) = C``
+(utilities are uniform: ``cost`` or ``approvals``; ``rho = p / mult``).
+``P`` is non-decreasing in every ``B_g``, so ``P_lo <= D P <= P_hi``
+pointwise (``P_lo``, ``P_hi`` the same sums over ``lo``, ``hi``) and
+``root(P_hi) <= D p* <= root(P_lo)``.
+
+* *Lower bound* (:meth:`_BoundRun.lower`). For any set ``S`` of supporters,
+  ``L_S(p) = sum_S w hi + p * sum_(not S) w >= P_hi(p)`` (``min(b, p)`` is at
+  most ``b`` and at most ``p``), so the root of ``L_S`` is at most
+  ``root(P_hi)``; its floor is an integer lower bound of ``D p*``. The
+  poor/rich iteration (start with ``S`` empty, add whoever holds less than
+  the current bound, recompute) only adds voters with ``hi < p <= D p*``,
+  and stops when nobody else is short: then the bound is ``root(P_hi)``
+  rounded down. If even ``sum w hi < D C``, the project is unaffordable for
+  certain (and stays so: money only decreases within a run).
+* *Upper bound* (:meth:`_BoundRun.upper`), for the round's winner only: the
+  same iteration on ``lo`` with the root rounded *up*. Voters it marks poor
+  have ``lo < p`` for an integer ``lo`` and ``p = ceil(r)``, hence
+  ``lo < r``: they are poor at the real root too, so the iteration is the
+  exact one for ``P_lo`` and ends at ``p = ceil(root(P_lo))`` with
+  ``P_lo(p) >= D C``: ``D p* <= p``. If ``sum w lo < D C`` the winner may be
+  unaffordable: undecided.
+* *The winner.* ``q`` wins round ``r`` for certain when, for every other
+  project ``d`` still in the race, ``upper_q / mult_q < lower_d / mult_d``,
+  or the two are equal and ``q`` comes first in the tie-break order (then
+  ``rho_q <= rho_d``, and on equality the tie-break picks ``q``: the rule
+  of the exact loop). Lower bounds from earlier rounds stay lower bounds
+  (money only decreases), so projects are evaluated lazily as in
+  :mod:`.mes`. The comparisons are between exact rationals.
+* *Payment.* The winner's supporters pay ``min(B_g, p*)`` with
+  ``L <= D p* <= U``: new ``lo = max(0, lo - U)``, new ``hi = max(0, hi - L)``
+  (``max(0, b - p)`` is increasing in ``b`` and decreasing in ``p``), so the
+  invariant ``lo <= D money <= hi`` is kept. Voters with ``hi < L`` paid all
+  they had: both bounds become 0, exactly.
+* *The end.* The run ends when every remaining project is unaffordable for
+  certain (``sum w hi < D C``).
+
+Whenever one of these decisions cannot be taken (an exact tie between a
+winner and a rival, a project affordable exactly at the boundary, bounds
+too wide after many rounds), the run returns ``None`` and the caller falls
+back to the exact rational run of :mod:`.mes`. So an outcome returned here
+is *the* exact MES outcome: every decision taken was implied by the bounds.
+The bounds' width starts at one unit of ``1/D`` and grows by the width of
+each winner's payment bounds; on the shared files (``D`` about ``2**30``)
+it stays far below the gaps between competing projects, and the fallback
+is rare (counted in :class:`BoundStats`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..profile import Q
+
+_LIMIT = 1 << 61  # every sum of money (in 1/D units) stays below this
+
+
+def _floor_div(a: int, b: int) -> int:
+    return a // b
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -((-a) // b)
+
+
+class BoundSupport:
+    """Per project: its supporting groups (``intp``) and weights (``int64``, or ``None`` if all 1)."""
+
+    def __init__(self, profile, support):
+        self.n_groups = support.n_groups
+        self.sup = []
+        self.wt = []
+        self.total = []
+        for c in range(profile.m):
+            groups, weights = [], []
+            for _, light, heavy, _ in support.parts[c]:
+                groups += light
+                weights += [1] * len(light)
+                for g, w in heavy:
+                    groups.append(g)
+                    weights.append(w)
+            order = sorted(range(len(groups)), key=groups.__getitem__)
+            g_arr = np.array([groups[i] for i in order], dtype=np.intp)
+            w_list = [weights[i] for i in order]
+            self.sup.append(g_arr)
+            self.wt.append(None if all(w == 1 for w in w_list) else np.array(w_list, dtype=np.int64))
+            self.total.append(sum(w_list))
+
+    @classmethod
+    def of(cls, profile, support) -> "BoundSupport":
+        key = "mes-bound-support"
+        if key not in profile.cache:
+            profile.cache[key] = cls(profile, support)
+        return profile.cache[key]
+
+
+class _BoundRun:
+    """One MES run at share ``t`` on integer bounds; ``run`` returns the order or ``None``."""
+
+    def __init__(self, profile, bsup: BoundSupport, mult: list[int], tie: list[int], t):
+        self.p = profile
+        self.b = bsup
+        self.mult = mult
+        self.tie = tie
+        t = Q(t)
+        n = profile.n_voters
+        num, den = int(t.numerator), int(t.denominator)
+        # D = den * 2**s if that leaves room, else a power of two
+        budget_room = _LIMIT // max(1, 2 * n * (num // den + 1))
+        base = den if den <= budget_room else 1
+        s = max(0, (budget_room // base).bit_length() - 1)
+        self.D = D = base << s
+        lo = (num * D) // den
+        hi = lo if (num * D) % den == 0 else lo + 1
+        self.lo = np.full(bsup.n_groups, lo, dtype=np.int64)
+        self.hi = np.full(bsup.n_groups, hi, dtype=np.int64) if hi != lo else self.lo.copy()
+        self.order: list[int] = []
+        self.rounds: dict[int, tuple[int, int]] = {}  # winner -> (L, U) bounds of D * payment
+        self.evals = 0
+        self.t = t
+
+    # -- one project ----------------------------------------------------------
+    def lower(self, c: int):
+        """Integer lower bound of ``D p*`` for ``c``, or ``None`` if unaffordable for certain."""
+        self.evals += 1
+        sup, wt = self.b.sup[c], self.b.wt[c]
+        x = self.hi[sup]
+        cost = self.p.costs[c] * self.D
+        if wt is None:
+            n = len(x)
+            if int(x.sum()) < cost:
+                return None
+            k = 0
+            paid = 0
+            p = cost // n
+            while True:
+                mask = x < p
+                kk = int(np.count_nonzero(mask))
+                if kk == k:
+                    return p
+                k = kk
+                paid = int(x[mask].sum())
+                p = (cost - paid) // (n - k)
+        xw = x * wt
+        if int(xw.sum()) < cost:
+            return None
+        n = self.b.total[c]
+        k = 0
+        p = cost // n
+        while True:
+            mask = x < p
+            kk = int(wt[mask].sum())
+            if kk == k:
+                return p
+            k = kk
+            paid = int(xw[mask].sum())
+            p = (cost - paid) // (n - k)
+
+    def upper(self, c: int):
+        """Integer upper bound of ``D p*`` for ``c``, or ``None`` if it may be unaffordable."""
+        self.evals += 1
+        sup, wt = self.b.sup[c], self.b.wt[c]
+        x = self.lo[sup]
+        cost = self.p.costs[c] * self.D
+        if wt is None:
+            n = len(x)
+            if int(x.sum()) < cost:
+                return None
+            k = 0
+            p = -((-cost) // n)
+            while True:
+                mask = x < p
+                kk = int(np.count_nonzero(mask))
+                if kk == k:
+                    return p
+                k = kk
+                paid = int(x[mask].sum())
+                p = -((paid - cost) // (n - k))
+        xw = x * wt
+        if int(xw.sum()) < cost:
+            return None
+        n = self.b.total[c]
+        k = 0
+        p = -((-cost) // n)
+        while True:
+            mask = x < p
+            kk = int(wt[mask].sum())
+            if kk == k:
+                return p
+            k = kk
+            paid = int(xw[mask].sum())
+            p = -((paid - cost) // (n - k))
+
+    def pay(self, c: int, L: int, U: int) -> None:
+        sup = self.b.sup[c]
+        lo = self.lo[sup]
+        np.subtract(lo, U, out=lo)
+        np.maximum(lo, 0, out=lo)
+        self.lo[sup] = lo
+        if self.hi is self.lo:
+            if L == U:
+                return
+            self.hi = self.hi.copy()  # pragma: no cover - lo and hi are separate once inexact
+        hi = self.hi[sup]
+        np.subtract(hi, L, out=hi)
+        np.maximum(hi, 0, out=hi)
+        self.hi[sup] = hi
+
+    # -- the run ----------------------------------------------------------------
+    def start(self, start_order: list[int], alive: list[int]) -> None:
+        if self.hi is self.lo:
+            self.hi = self.lo.copy()
+        costs, mult, D, total = self.p.costs, self.mult, self.D, self.b.total
+        self.order.extend(start_order)
+        # first lower bounds: as if money were unlimited
+        self.stale = {c: Q(costs[c] * D, total[c] * mult[c]) for c in alive}
+        self.remaining = set(alive)
+
+    def beaten(self, q: int, ur, fresh: set) -> bool:
+        """Whether some project still in the race might beat ``q`` at ``rho_q <= ur``."""
+        stale, tie, mult = self.stale, self.tie, self.mult
+        tq = tie[q]
+        for d in self.remaining:
+            if d == q:
+                continue
+            s = stale[d]
+            if s > ur or (s == ur and tq < tie[d]):
+                continue
+            if d not in fresh:
+                p = self.lower(d)
+                fresh.add(d)
+                if p is None:
+                    continue  # unaffordable: dropped in a later round
+                s = stale[d] = Q(p, mult[d])
+                if s > ur or (s == ur and tq < tie[d]):
+                    continue
+            return True
+        return False
+
+    def fund(self, q: int, L: int, U: int) -> None:
+        self.pay(q, L, U)
+        self.rounds[q] = (L, U)
+        self.order.append(q)
+        self.remaining.discard(q)
+
+    def run(self, start_order: list[int] | None = None, alive: list[int] | None = None):
+        """Run (or finish, after :meth:`certify`) MES; the funded order, or ``None`` if a
+        decision was too close for the bounds (then the exact run decides)."""
+        if start_order is not None:
+            self.start(start_order, alive)
+        mult, tie = self.mult, self.tie
+        stale, remaining = self.stale, self.remaining
+        while remaining:
+            cand = sorted(remaining, key=lambda c: (stale[c], tie[c]))
+            best = best_p = best_r = None
+            fresh = set()
+            for c in cand:
+                if best is not None and stale[c] > best_r:
+                    break
+                p = self.lower(c)
+                if p is None:
+                    remaining.discard(c)
+                    continue
+                r = stale[c] = Q(p, mult[c])
+                fresh.add(c)
+                if best is None or r < best_r or (r == best_r and tie[c] < tie[best]):
+                    best, best_p, best_r = c, p, r
+            if best is None:
+                break  # nothing is affordable, for certain
+            U = self.upper(best)
+            if U is None or self.beaten(best, Q(U, mult[best]), fresh):
+                return None
+            self.fund(best, best_p, U)
+        return self.order
+
+    def certify(self, start_order: list[int], alive: list[int], plan: list[tuple[int, object]]) -> int:
+        """:meth:`.mes._Run.certify` on bounds: ``plan`` lists ``(q, theta)`` with
+        ``theta >= rho_q(t0)`` in currency units (an upper bound from the run at
+        ``t0``). Returns the number of rounds certified (``len(plan) + 1`` when the
+        end is too); a round that the bounds cannot settle counts as not certified,
+        which only costs a shorter interval. After a return below ``len(plan)`` the
+        state is that of an exact MES run at this share after that many rounds
+        (each round paid at this share's own price), so :meth:`run` can finish it."""
+        self.start(start_order, alive)
+        D, costs = self.D, self.p.costs
+        for depth, (q, theta) in enumerate(plan):
+            if q not in self.remaining:  # pragma: no cover - impossible by monotonicity
+                return depth
+            # theta in 1/D units, as the stale values of this run
+            if self.beaten(q, theta * D, set()):
+                return depth
+            L = self.lower(q)
+            U = self.upper(q)
+            if L is None or U is None:
+                return depth  # (q is affordable here, the bounds just cannot show it)
+            # q wins here too: rho_q(t1) <= rho_q(t0) <= theta < rho_d(t1)
+            self.fund(q, L, U)
+        hi = self.hi
+        for c in self.remaining:
+            wt = self.b.wt[c]
+            x = hi[self.b.sup[c]]
+            have = int(x.sum()) if wt is None else int(np.dot(x, wt))
+            if have >= costs[c] * D:
+                return len(plan)  # might be affordable after the last round somewhere
+        return len(plan) + 1
+
+    def plan(self, n_free: int) -> list[tuple[int, object]]:
+        """``(winner, upper bound of its rho in currency units)`` per round, for :meth:`certify`."""
+        D, mult = self.D, self.mult
+        return [(q, Q(self.rounds[q][1], D * mult[q])) for q in self.order[n_free:]]
