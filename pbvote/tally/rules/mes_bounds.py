@@ -128,7 +128,7 @@ class _BoundRun:
         self.lo = np.full(bsup.n_groups, lo, dtype=np.int64)
         self.hi = np.full(bsup.n_groups, hi, dtype=np.int64) if hi != lo else self.lo.copy()
         self.order: list[int] = []
-        self.rounds: dict[int, tuple[int, int]] = {}  # winner -> (L, U) bounds of D * payment
+        self.rounds: dict[int, tuple] = {}  # winner -> (L, U, exact or None) for D * payment
         self.evals = 0
         self.t = t
 
@@ -204,6 +204,46 @@ class _BoundRun:
             paid = int(xw[mask].sum())
             p = -((paid - cost) // (n - k))
 
+    def exact(self, c: int):
+        """``D p*`` for ``c`` exactly (a rational), when the bounds allow it, else ``None``.
+
+        Possible when every supporter whose money is not known exactly
+        (``lo < hi``) is rich for certain (``lo >= D p*``): then only the
+        supporters of known money (``lo == hi``: the spent-out at 0, and
+        everyone before the first inexact payment) can be poor, and the
+        poor/rich iteration runs exactly on them. For an integer ``v`` and a
+        rational ``r``, ``v < r`` iff ``v < ceil(r)``, so it runs on integers.
+        This settles the exact ties that bounds alone cannot (two projects
+        whose supporters who still hold money are all rich, with as many
+        such supporters: the same ``rho``).
+        """
+        self.evals += 1
+        sup, wt = self.b.sup[c], self.b.wt[c]
+        lo, hi = self.lo[sup], self.hi[sup]
+        w = np.ones(len(sup), dtype=np.int64) if wt is None else wt
+        known = lo == hi
+        v, vw = lo[known], w[known]
+        cost = self.p.costs[c] * self.D
+        n = int(w.sum())
+        if int(np.dot(v, vw)) + int(np.dot(hi[~known], w[~known])) < cost:
+            return None  # pragma: no cover - called for affordable projects only
+        k, paid = 0, 0
+        r = Q(cost, n)
+        while True:
+            mask = v < -((-cost + paid) // (n - k)) if k else v < -((-cost) // n)
+            kk = int(vw[mask].sum())
+            if kk == k:
+                break
+            k = kk
+            paid = int(np.dot(v[mask], vw[mask]))
+            if n == k:
+                return None  # pragma: no cover - all poor with known money: unaffordable
+            r = Q(cost - paid, n - k)
+        unknown = lo[~known]
+        if len(unknown) and int(unknown.min()) < -((-r.numerator) // r.denominator):
+            return None
+        return r
+
     def pay(self, c: int, L: int, U: int) -> None:
         sup = self.b.sup[c]
         lo = self.lo[sup]
@@ -229,11 +269,15 @@ class _BoundRun:
         self.stale = {c: Q(costs[c] * D, total[c] * mult[c]) for c in alive}
         self.remaining = set(alive)
 
-    def beaten(self, q: int, ur, fresh: set) -> bool:
-        """Whether some project still in the race might beat ``q`` at ``rho_q <= ur``."""
+    def rivals(self, q: int, ur, fresh: set):
+        """Projects still in the race that might beat ``q`` at ``rho_q <= ur``.
+
+        Lower bounds not yet refreshed this round are refreshed first; what
+        is left has a lower bound that does not lose to ``ur``."""
         stale, tie, mult = self.stale, self.tie, self.mult
         tq = tie[q]
-        for d in self.remaining:
+        out = []
+        for d in list(self.remaining):
             if d == q:
                 continue
             s = stale[d]
@@ -243,16 +287,44 @@ class _BoundRun:
                 p = self.lower(d)
                 fresh.add(d)
                 if p is None:
-                    continue  # unaffordable: dropped in a later round
+                    self.remaining.discard(d)  # unaffordable for certain, for good
+                    continue
                 s = stale[d] = Q(p, mult[d])
                 if s > ur or (s == ur and tq < tie[d]):
                     continue
-            return True
-        return False
+            out.append(d)
+        return out
 
-    def fund(self, q: int, L: int, U: int) -> None:
-        self.pay(q, L, U)
-        self.rounds[q] = (L, U)
+    def decide(self, q: int, L: int, U: int, fresh: set):
+        """The round's winner and ``(L, U)`` bounds of its ``D p*``, or ``None``.
+
+        ``q`` has the smallest lower bound, ``L <= D p*_q <= U``. If no rival
+        can beat ``U``, ``q`` wins. Otherwise (an exact tie, or very close)
+        ``rho`` is computed exactly (:meth:`exact`) for ``q`` and each rival:
+        the smallest exact ``(rho, tie-break)`` wins - every rival not among
+        them has a lower bound above ``rho_q``."""
+        mult, tie = self.mult, self.tie
+        close = self.rivals(q, Q(U, mult[q]), fresh)
+        if not close:
+            return q, L, U
+        e = self.exact(q)
+        if e is None:
+            return None
+        best, best_e = q, e
+        for d in self.rivals(q, e / mult[q], fresh):
+            ed = self.exact(d)
+            if ed is None:
+                return None
+            self.stale[d] = ed / mult[d]
+            if (ed / mult[d], tie[d]) < (best_e / mult[best], tie[best]):
+                best, best_e = d, ed
+        return (best, best_e.numerator // best_e.denominator,
+                -((-best_e.numerator) // best_e.denominator), best_e)
+
+    def fund(self, q: int, L: int, U: int, e=None) -> None:
+        """Fund ``q`` at ``L <= D p* <= U`` (``e``: ``D p*`` itself, when known)."""
+        self.pay(q, int(L), int(U))
+        self.rounds[q] = (int(L), int(U), e)
         self.order.append(q)
         self.remaining.discard(q)
 
@@ -281,9 +353,10 @@ class _BoundRun:
             if best is None:
                 break  # nothing is affordable, for certain
             U = self.upper(best)
-            if U is None or self.beaten(best, Q(U, mult[best]), fresh):
+            won = self.decide(best, best_p, U, fresh) if U is not None else None
+            if won is None:
                 return None
-            self.fund(best, best_p, U)
+            self.fund(*won)
         return self.order
 
     def certify(self, start_order: list[int], alive: list[int], plan: list[tuple[int, object]]) -> int:
@@ -295,13 +368,17 @@ class _BoundRun:
         state is that of an exact MES run at this share after that many rounds
         (each round paid at this share's own price), so :meth:`run` can finish it."""
         self.start(start_order, alive)
-        D, costs = self.D, self.p.costs
+        D, costs, mult, tie = self.D, self.p.costs, self.mult, self.tie
         for depth, (q, theta) in enumerate(plan):
             if q not in self.remaining:  # pragma: no cover - impossible by monotonicity
                 return depth
             # theta in 1/D units, as the stale values of this run
-            if self.beaten(q, theta * D, set()):
-                return depth
+            th = theta * D
+            for d in self.rivals(q, th, set()):
+                e = self.exact(d)  # ties: rho_d(t1) = theta is enough if q wins the tie-break
+                if e is None or (e / mult[d], tie[d]) < (th, tie[q]):
+                    return depth
+                self.stale[d] = e / mult[d]
             L = self.lower(q)
             U = self.upper(q)
             if L is None or U is None:
@@ -320,4 +397,8 @@ class _BoundRun:
     def plan(self, n_free: int) -> list[tuple[int, object]]:
         """``(winner, upper bound of its rho in currency units)`` per round, for :meth:`certify`."""
         D, mult = self.D, self.mult
-        return [(q, Q(self.rounds[q][1], D * mult[q])) for q in self.order[n_free:]]
+        out = []
+        for q in self.order[n_free:]:
+            _, U, e = self.rounds[q]
+            out.append((q, (e if e is not None else U) / Q(D * mult[q])))
+        return out
