@@ -85,19 +85,17 @@ class BoundSupport:
         self.wt = []
         self.total = []
         for c in range(profile.m):
-            groups, weights = [], []
-            for _, light, heavy, _ in support.parts[c]:
-                groups += light
-                weights += [1] * len(light)
-                for g, w in heavy:
-                    groups.append(g)
-                    weights.append(w)
-            order = sorted(range(len(groups)), key=groups.__getitem__)
-            g_arr = np.array([groups[i] for i in order], dtype=np.intp)
-            w_list = [weights[i] for i in order]
-            self.sup.append(g_arr)
-            self.wt.append(None if all(w == 1 for w in w_list) else np.array(w_list, dtype=np.int64))
-            self.total.append(sum(w_list))
+            light = [g for _, lt, _, _ in support.parts[c] for g in lt]
+            heavy = [gw for _, _, hv, _ in support.parts[c] for gw in hv]
+            groups = np.array(light + [g for g, _ in heavy], dtype=np.intp)
+            self.sup.append(groups)
+            if heavy:
+                w = np.ones(len(groups), dtype=np.int64)
+                w[len(light):] = [w for _, w in heavy]
+                self.wt.append(w)
+            else:
+                self.wt.append(None)
+            self.total.append(len(light) + sum(w for _, w in heavy))
 
     @classmethod
     def of(cls, profile, support) -> "BoundSupport":
@@ -127,82 +125,69 @@ class _BoundRun:
         hi = lo if (num * D) % den == 0 else lo + 1
         self.lo = np.full(bsup.n_groups, lo, dtype=np.int64)
         self.hi = np.full(bsup.n_groups, hi, dtype=np.int64) if hi != lo else self.lo.copy()
+        self.sup = list(bsup.sup)  # per run: the spent-out are dropped as they grow
+        self.wt = list(bsup.wt)
+        self.dead = [0] * profile.m
         self.order: list[int] = []
         self.rounds: dict[int, tuple] = {}  # winner -> (L, U, exact or None) for D * payment
         self.evals = 0
         self.t = t
 
     # -- one project ----------------------------------------------------------
-    def lower(self, c: int):
-        """Integer lower bound of ``D p*`` for ``c``, or ``None`` if unaffordable for certain."""
-        self.evals += 1
-        sup, wt = self.b.sup[c], self.b.wt[c]
-        x = self.hi[sup]
-        cost = self.p.costs[c] * self.D
-        if wt is None:
-            n = len(x)
-            if int(x.sum()) < cost:
-                return None
-            k = 0
-            paid = 0
-            p = cost // n
-            while True:
-                mask = x < p
-                kk = int(np.count_nonzero(mask))
-                if kk == k:
-                    return p
-                k = kk
-                paid = int(x[mask].sum())
-                p = (cost - paid) // (n - k)
-        xw = x * wt
-        if int(xw.sum()) < cost:
-            return None
-        n = self.b.total[c]
-        k = 0
-        p = cost // n
-        while True:
-            mask = x < p
-            kk = int(wt[mask].sum())
-            if kk == k:
-                return p
-            k = kk
-            paid = int(xw[mask].sum())
-            p = (cost - paid) // (n - k)
+    def gather(self, c: int, which):
+        """``(x, xw, w, dead, n)``: the money bounds ``which[g]`` of ``c``'s supporters
+        still holding money, the same times weight, their weights (``None``:
+        all 1), the weight of the spent-out ones and of all."""
+        sup, wt = self.sup[c], self.wt[c]
+        x = which[sup]
+        if which is self.hi:  # drop the spent-out (hi = 0, for good) once they are many
+            nz = int(np.count_nonzero(x))
+            if 4 * nz < 3 * len(x):
+                keep = x != 0
+                self.dead[c] += len(x) - nz if wt is None else int(wt[~keep].sum())
+                sup = self.sup[c] = sup[keep]
+                x = x[keep]
+                if wt is not None:
+                    wt = self.wt[c] = wt[keep]
+        return x, (x if wt is None else x * wt), wt, self.dead[c], self.b.total[c]
 
-    def upper(self, c: int):
-        """Integer upper bound of ``D p*`` for ``c``, or ``None`` if it may be unaffordable."""
+    def lower(self, c: int, p0: int = 0):
+        """Integer lower bound of ``D p*`` for ``c``, or ``None`` if unaffordable for certain.
+
+        ``p0``: a known lower bound (the last one: money only decreases), a
+        warm start; the spent-out supporters are poor from the start."""
         self.evals += 1
-        sup, wt = self.b.sup[c], self.b.wt[c]
-        x = self.lo[sup]
+        x, xw, wt, k, n = self.gather(c, self.hi)
         cost = self.p.costs[c] * self.D
-        if wt is None:
-            n = len(x)
-            if int(x.sum()) < cost:
-                return None
-            k = 0
-            p = -((-cost) // n)
-            while True:
-                mask = x < p
-                kk = int(np.count_nonzero(mask))
-                if kk == k:
-                    return p
-                k = kk
-                paid = int(x[mask].sum())
-                p = -((paid - cost) // (n - k))
-        xw = x * wt
         if int(xw.sum()) < cost:
             return None
-        n = self.b.total[c]
-        k = 0
-        p = -((-cost) // n)
+        p = max(p0, cost // (n - k))
         while True:
-            mask = x < p
-            kk = int(wt[mask].sum())
-            if kk == k:
+            mask = (x < p).view(np.uint8)  # (a dot product sums at C speed)
+            kk = k + (int(np.count_nonzero(mask)) if wt is None else int(np.dot(wt, mask)))
+            q = (cost - int(np.dot(xw, mask))) // (n - kk)
+            if q <= p:
                 return p
-            k = kk
-            paid = int(xw[mask].sum())
-            p = -((paid - cost) // (n - k))
+            p = q
+
+    def upper(self, c: int, p0: int = 0):
+        """Integer upper bound of ``D p*`` for ``c``, or ``None`` if it may be unaffordable.
+
+        ``p0 <= D p*`` (the lower bound) is a warm start: voters with ``lo < p0``
+        are poor at the root of ``P_lo`` too. At the end ``P_lo(p) >= D C``."""
+        self.evals += 1
+        x, xw, wt, k, n = self.gather(c, self.lo)
+        cost = self.p.costs[c] * self.D
+        if int(xw.sum()) < cost:
+            return None
+        p = max(p0, -((-cost) // (n - k)))
+        while True:
+            mask = (x < p).view(np.uint8)
+            kk = k + (int(np.count_nonzero(mask)) if wt is None else int(np.dot(wt, mask)))
+            q = -((int(np.dot(xw, mask)) - cost) // (n - kk))
+            if q <= p:
+                return p
+            p = q
 
     def exact(self, c: int):
         """``D p*`` for ``c`` exactly (a rational), when the bounds allow it, else ``None``.
@@ -245,7 +230,7 @@ class _BoundRun:
         return r
 
     def pay(self, c: int, L: int, U: int) -> None:
-        sup = self.b.sup[c]
+        sup = self.sup[c]
         lo = self.lo[sup]
         np.subtract(lo, U, out=lo)
         np.maximum(lo, 0, out=lo)
@@ -267,6 +252,9 @@ class _BoundRun:
         self.order.extend(start_order)
         # first lower bounds: as if money were unlimited
         self.stale = {c: Q(costs[c] * D, total[c] * mult[c]) for c in alive}
+        # the same as floats, to sort and to filter (rounding is monotone:
+        # float(a) > float(b) implies a > b); decisions use the exact values
+        self.stalef = {c: float(v) for c, v in self.stale.items()}
         self.remaining = set(alive)
 
     def rivals(self, q: int, ur, fresh: set):
@@ -274,22 +262,24 @@ class _BoundRun:
 
         Lower bounds not yet refreshed this round are refreshed first; what
         is left has a lower bound that does not lose to ``ur``."""
-        stale, tie, mult = self.stale, self.tie, self.mult
+        stale, stalef, tie, mult = self.stale, self.stalef, self.tie, self.mult
         tq = tie[q]
+        urf = float(ur)
         out = []
         for d in list(self.remaining):
-            if d == q:
+            if d == q or stalef[d] > urf:
                 continue
             s = stale[d]
             if s > ur or (s == ur and tq < tie[d]):
                 continue
             if d not in fresh:
-                p = self.lower(d)
+                p = self.lower(d, int(s * mult[d]))
                 fresh.add(d)
                 if p is None:
                     self.remaining.discard(d)  # unaffordable for certain, for good
                     continue
                 s = stale[d] = Q(p, mult[d])
+                stalef[d] = float(s)
                 if s > ur or (s == ur and tq < tie[d]):
                     continue
             out.append(d)
@@ -316,6 +306,7 @@ class _BoundRun:
             if ed is None:
                 return None
             self.stale[d] = ed / mult[d]
+            self.stalef[d] = float(self.stale[d])
             if (ed / mult[d], tie[d]) < (best_e / mult[best], tie[best]):
                 best, best_e = d, ed
         return (best, best_e.numerator // best_e.denominator,
@@ -334,25 +325,26 @@ class _BoundRun:
         if start_order is not None:
             self.start(start_order, alive)
         mult, tie = self.mult, self.tie
-        stale, remaining = self.stale, self.remaining
+        stale, stalef, remaining = self.stale, self.stalef, self.remaining
         while remaining:
-            cand = sorted(remaining, key=lambda c: (stale[c], tie[c]))
-            best = best_p = best_r = None
+            cand = sorted(remaining, key=stalef.__getitem__)
+            best = best_p = best_r = best_rf = None
             fresh = set()
             for c in cand:
-                if best is not None and stale[c] > best_r:
-                    break
-                p = self.lower(c)
+                if best is not None and stalef[c] > best_rf:
+                    break  # (the order is approximate; rivals() then checks every project)
+                p = self.lower(c, int(stale[c] * mult[c]))
                 if p is None:
                     remaining.discard(c)
                     continue
                 r = stale[c] = Q(p, mult[c])
+                rf = stalef[c] = float(r)
                 fresh.add(c)
                 if best is None or r < best_r or (r == best_r and tie[c] < tie[best]):
-                    best, best_p, best_r = c, p, r
+                    best, best_p, best_r, best_rf = c, p, r, rf
             if best is None:
                 break  # nothing is affordable, for certain
-            U = self.upper(best)
+            U = self.upper(best, best_p)
             won = self.decide(best, best_p, U, fresh) if U is not None else None
             if won is None:
                 return None
@@ -379,16 +371,17 @@ class _BoundRun:
                 if e is None or (e / mult[d], tie[d]) < (th, tie[q]):
                     return depth
                 self.stale[d] = e / mult[d]
-            L = self.lower(q)
-            U = self.upper(q)
+                self.stalef[d] = float(self.stale[d])
+            L = self.lower(q, int(self.stale[q] * mult[q]))
+            U = self.upper(q, L) if L is not None else None
             if L is None or U is None:
                 return depth  # (q is affordable here, the bounds just cannot show it)
             # q wins here too: rho_q(t1) <= rho_q(t0) <= theta < rho_d(t1)
             self.fund(q, L, U)
         hi = self.hi
         for c in self.remaining:
-            wt = self.b.wt[c]
-            x = hi[self.b.sup[c]]
+            wt = self.wt[c]
+            x = hi[self.sup[c]]
             have = int(x.sum()) if wt is None else int(np.dot(x, wt))
             if have >= costs[c] * D:
                 return len(plan)  # might be affordable after the last round somewhere
