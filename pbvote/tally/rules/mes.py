@@ -540,12 +540,11 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
         if last is not None and (final_t != last.t or not isinstance(last, _Run)):
             # explain with the money of the final share itself (same outcome by
             # construction; checked, as a guard on the jump logic)
-            last = _Run(profile, support, utility, tie, final_t, track=False)
-            if last.run(free, alive) != order:  # pragma: no cover - would be a bug
+            again, last = explained_run(profile, support, utility, tie, final_t, free, alive)
+            if again != order:  # pragma: no cover - would be a bug
                 raise AssertionError("add1 jump changed the outcome")
     else:
-        last = _Run(profile, support, utility, tie, base, track=False)
-        order = last.run(free, alive)
+        order, last = explained_run(profile, support, utility, tie, base, free, alive)
     mes_order = list(order)
     result = _explain(profile, params, mes_order, last, free)
     if completion in ("greedy", "add1+greedy"):
@@ -558,6 +557,24 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     result.info.update(info)
     return result
 
+
+def explained_run(profile, support, utility, tie, t, free, alive):
+    """``(order, run)``: one MES run at share ``t`` whose ``rounds`` and
+    ``money_left_all`` are exact, for :func:`_explain`. On integer bounds with
+    exact payments (:mod:`.mes_bounds`) when every decision and every payment
+    split is certain there, else the exact rational run."""
+    if _bounds is not None and not support.points and FAST:
+        mult = list(profile.costs) if utility == "cost" else [1] * profile.m
+        run = _bounds._BoundRun(profile, _bounds.BoundSupport.of(profile, support), mult, tie, t,
+                                exact_rounds=True)
+        order = run.run(free, alive)
+        if order is not None and run.explained() is not None:
+            return order, run
+    run = _Run(profile, support, utility, tie, t, track=False)
+    return run.run(free, alive), run
+
+
+FAST = True  # use mes_bounds when it applies (tests compare both)
 
 ADD1_METHODS = ("unit", "jump", "interval", "jump+interval", "bounds", "bounds+interval")
 ADD1_METHOD = "bounds+interval"  # what run_mes uses; see _add1

@@ -97,6 +97,17 @@ class BoundSupport:
                 self.wt.append(None)
             self.total.append(len(light) + sum(w for _, w in heavy))
 
+    def ballots(self, groups) -> "np.ndarray":
+        """Rows ``groups`` of the group x project incidence (0/1, as ``float64``)."""
+        packed = getattr(self, "_packed", None)
+        if packed is None:
+            inc = np.zeros((self.n_groups, len(self.sup)), dtype=np.uint8)
+            for c, g in enumerate(self.sup):
+                inc[g, c] = 1
+            packed = self._packed = np.packbits(inc, axis=1)  # 1 bit per (group, project)
+        rows = np.unpackbits(packed[groups], axis=1, count=len(self.sup))
+        return rows.astype(np.float64)  # counts below 2**53: float sums are exact
+
     @classmethod
     def of(cls, profile, support) -> "BoundSupport":
         key = "mes-bound-support"
@@ -108,7 +119,10 @@ class BoundSupport:
 class _BoundRun:
     """One MES run at share ``t`` on integer bounds; ``run`` returns the order or ``None``."""
 
-    def __init__(self, profile, bsup: BoundSupport, mult: list[int], tie: list[int], t):
+    def __init__(self, profile, bsup: BoundSupport, mult: list[int], tie: list[int], t,
+                 exact_rounds: bool = False):
+        self.exact_rounds = exact_rounds  # also compute each payment exactly (explanations)
+        self.pstar: dict[int, object] = {}  # winner -> exact payment per supporter
         self.p = profile
         self.b = bsup
         self.mult = mult
@@ -229,6 +243,63 @@ class _BoundRun:
             return None
         return r
 
+    # -- exact payments, for explanations --------------------------------------
+    def exact_payment(self, q: int, L: int, U: int):
+        """The exact payment ``p*`` per supporter of the winner ``q``, or ``None``.
+
+        Exact money is known without rationals per voter: a group that still
+        holds money (``hi > 0``) has never been poor, so it holds ``t`` minus
+        the exact payments of the funded projects on its ballot; a group with
+        ``hi = 0`` holds nothing. If every supporter is poor for certain
+        (``hi < L``) or rich for certain (``lo >= U``), then ``p* = (C - what
+        the poor hold) / (weight of the rich)``, the poor holding ``t * W_poor
+        - sum_j p*_j N_j`` (``N_j``: weight of poor supporters of the earlier
+        winner ``j``, an exact float sum of integers). Otherwise ``None`` (the
+        caller then runs the exact rational MES)."""
+        sup, wt = self.sup[q], self.wt[q]
+        lo, hi = self.lo[sup], self.hi[sup]
+        alive = hi > 0
+        poor = alive & (hi < L)
+        rich = lo >= U
+        if not bool(np.all(poor | rich | ~alive)):
+            return None
+        w = np.ones(len(sup), dtype=np.int64) if wt is None else wt
+        n_rich = int(w[rich].sum())
+        paid = 0
+        if poor.any():
+            wp = w[poor]
+            counts = wp.astype(np.float64) @ self.b.ballots(sup[poor])
+            paid = self.t * int(wp.sum()) - sum(self.pstar[j] * int(counts[j]) for j in self.pstar)
+        p = (self.p.costs[q] - paid) / Q(n_rich)
+        if not L <= p * self.D <= U:  # pragma: no cover - would be a bug in the bounds
+            raise AssertionError("exact payment outside its bounds")
+        return p
+
+    def money_left_all(self, projects) -> dict:
+        """Exact money of each project's supporters (after :meth:`run` with ``exact_rounds``)."""
+        winners = list(self.pstar)
+        out = {}
+        for c in projects:
+            sup, wt = self.sup[c], self.wt[c]
+            alive = self.hi[sup] > 0
+            w = np.ones(int(alive.sum()), dtype=np.float64) if wt is None else \
+                wt[alive].astype(np.float64)
+            total = self.t * int(w.sum())
+            if len(w):
+                counts = w @ self.b.ballots(sup[alive])
+                total -= sum(self.pstar[j] * int(counts[j]) for j in winners)
+            out[c] = total
+        return out
+
+    def explained(self):
+        """``self`` with ``rounds`` as :func:`.mes._explain` reads them, or ``None``."""
+        if not self.exact_rounds or self.pstar is None:
+            return None
+        self.bounds = self.rounds
+        self.rounds = {q: {"round": i + 1, "r": self.pstar[q], "r1": 0}
+                       for i, q in enumerate(self.pstar)}
+        return self
+
     def pay(self, c: int, L: int, U: int) -> None:
         sup = self.sup[c]
         lo = self.lo[sup]
@@ -314,6 +385,10 @@ class _BoundRun:
 
     def fund(self, q: int, L: int, U: int, e=None) -> None:
         """Fund ``q`` at ``L <= D p* <= U`` (``e``: ``D p*`` itself, when known)."""
+        if self.exact_rounds:
+            self.pstar[q] = self.exact_payment(q, int(L), int(U)) if self.pstar is not None else None
+            if self.pstar[q] is None:
+                self.pstar = None
         self.pay(q, int(L), int(U))
         self.rounds[q] = (int(L), int(U), e)
         self.order.append(q)
