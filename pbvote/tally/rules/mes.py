@@ -576,7 +576,8 @@ def explained_run(profile, support, utility, tie, t, free, alive):
 
 FAST = True  # use mes_bounds when it applies (tests compare both)
 
-ADD1_METHODS = ("unit", "jump", "interval", "jump+interval", "bounds", "bounds+interval")
+ADD1_METHODS = ("unit", "jump", "interval", "jump+interval", "bounds", "bounds+interval",
+                "bounds+blocks")
 ADD1_METHOD = "bounds+interval"  # what run_mes uses; see _add1
 
 
@@ -612,9 +613,11 @@ def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD,
     """
     if method.startswith("bounds"):
         if _bounds is not None and not support.points:
+            if method == "bounds+blocks":
+                return _add1_blocks(profile, support, utility, tie, free, alive, base, stats)
             return _add1_bounds(profile, support, utility, tie, free, alive, base,
                                 gallop=method == "bounds+interval", stats=stats)
-        method = "interval" if method == "bounds+interval" else "unit"
+        method = "unit" if method == "bounds" else "interval"
     budget = profile.budget
     costs = profile.costs
     track = method in ("jump", "jump+interval")
@@ -755,6 +758,78 @@ def _add1_bounds(profile, support, utility, tie, free, alive, base, gallop, stat
             length = max(1, (last - k + 1) // 2)
         st["lengths"].append(last - k + 1)
         k = last + 1
+
+
+def _add1_blocks(profile, support, utility, tie, free, alive, base, stats=None, first=8):
+    """:func:`_add1` by descending blocks of shares (method ``bounds+blocks``).
+
+    For the block ``k..T`` (``T = k + s - 1``): one run at ``T``, then one at
+    ``k`` that *borrows* from it (:class:`.mes_bounds._BoundRun`): after the
+    same winners, every project's ``rho`` at ``k`` is at least its ``rho`` at
+    ``T`` (monotonicity), so the lower bounds recorded there are lower bounds
+    here and what was unaffordable there is unaffordable here. If the run at
+    ``k`` follows the same rounds and its winners beat those bounds, the
+    outcome is certified on all of ``k..T`` (two runs for ``s`` steps; ``s``
+    then doubles). Otherwise the shares ``T-1, ..., k+1`` are run downwards,
+    each borrowing from the one just above (the tightest bounds), and ``s``
+    halves (not below ``first``). The outcomes are then read in increasing
+    order of share, as the definition does: the first over budget or
+    exhaustive ends the loop (runs above it were spent for nothing, at most
+    one block). A run the bounds cannot decide is redone exactly."""
+    budget = profile.budget
+    costs = profile.costs
+    bsup = _bounds.BoundSupport.of(profile, support)
+    mult = list(costs) if utility == "cost" else [1] * profile.m
+    st = stats if stats is not None else {}
+    st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, continued=0, lengths=[],
+              exact_runs=0)
+    alive_set = set(alive)
+    n = profile.n_voters
+
+    def one(k, D, above=None):
+        st["runs"] += 1
+        run = _bounds._BoundRun(profile, bsup, mult, tie, base + k, D=D,
+                                borrow=above if isinstance(above, _bounds._BoundRun) else None)
+        order = run.run(free, alive)
+        if order is None:
+            st["exact_runs"] += 1
+            run = _Run(profile, support, utility, tie, base + k, track=False)
+            order = run.run(free, alive)
+        return run, order
+
+    previous_order, previous_run = list(free), None
+    s = first
+    k = 0
+    while True:
+        top = k + s - 1
+        D = _bounds.scale(n, base + top)
+        outcomes = {}
+        outcomes[top] = one(top, D)
+        st["anchors"] += 1
+        if top > k:
+            outcomes[k] = low = one(k, D, outcomes[top][0])
+            if getattr(low[0], "certified", False):
+                st["certify_ok"] += 1
+                for j in range(k + 1, top):
+                    outcomes[j] = low
+                s *= 2
+            else:
+                st["certify_failed"] += 1
+                for j in range(top - 1, k, -1):
+                    outcomes[j] = one(j, D, outcomes[j + 1][0])
+                s = max(first, s // 2)
+        for j in range(k, top + 1):
+            run, order = outcomes[j]
+            spent = sum(costs[c] for c in order)
+            if spent > budget:
+                return (previous_order, previous_run, st["runs"], j + 1,
+                        (base + j - 1 if previous_run else None))
+            chosen = set(order)
+            if all(spent + costs[c] > budget for c in alive_set - chosen):
+                return order, run, st["runs"], j + 1, base + j
+            previous_order, previous_run = order, run
+        st["lengths"].append(top - k + 1)
+        k = top + 1
 
 
 def _explain(profile: Profile, params: Params, order: list[int], run, free) -> RuleResult:

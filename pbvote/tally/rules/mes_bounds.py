@@ -76,6 +76,16 @@ def _ceil_div(a: int, b: int) -> int:
     return -((-a) // b)
 
 
+def scale(n: int, t) -> int:
+    """``D`` for shares up to ``t``: the denominator of ``t`` times a power of two
+    if that leaves room (then ``D t`` is an integer), else a power of two."""
+    t = Q(t)
+    num, den = int(t.numerator), int(t.denominator)
+    budget_room = _LIMIT // max(1, 2 * n * (num // den + 1))
+    base = den if den <= budget_room else 1
+    return base << max(0, (budget_room // base).bit_length() - 1)
+
+
 class BoundSupport:
     """Per project: its supporting groups (``intp``) and weights (``int64``, or ``None`` if all 1)."""
 
@@ -120,7 +130,7 @@ class _BoundRun:
     """One MES run at share ``t`` on integer bounds; ``run`` returns the order or ``None``."""
 
     def __init__(self, profile, bsup: BoundSupport, mult: list[int], tie: list[int], t,
-                 exact_rounds: bool = False):
+                 exact_rounds: bool = False, D: int | None = None, borrow=None):
         self.exact_rounds = exact_rounds  # also compute each payment exactly (explanations)
         self.pstar: dict[int, object] = {}  # winner -> exact payment per supporter
         self.p = profile
@@ -130,11 +140,7 @@ class _BoundRun:
         t = Q(t)
         n = profile.n_voters
         num, den = int(t.numerator), int(t.denominator)
-        # D = den * 2**s if that leaves room, else a power of two
-        budget_room = _LIMIT // max(1, 2 * n * (num // den + 1))
-        base = den if den <= budget_room else 1
-        s = max(0, (budget_room // base).bit_length() - 1)
-        self.D = D = base << s
+        self.D = D = D if D is not None else scale(n, t)
         lo = (num * D) // den
         hi = lo if (num * D) % den == 0 else lo + 1
         self.lo = np.full(bsup.n_groups, lo, dtype=np.int64)
@@ -146,6 +152,10 @@ class _BoundRun:
         self.rounds: dict[int, tuple] = {}  # winner -> (L, U, exact or None) for D * payment
         self.evals = 0
         self.t = t
+        # borrow: the rounds of a run at a larger share with the same D (see run)
+        self.borrow = borrow.record if borrow is not None and borrow.D == D else None
+        self.record: list[tuple] = []  # per round: (winner, lower bounds, floats, in the race)
+        self.certified = False  # every share between this one and the borrowed one: same outcome
 
     # -- one project ----------------------------------------------------------
     def gather(self, c: int, which):
@@ -401,7 +411,24 @@ class _BoundRun:
             self.start(start_order, alive)
         mult, tie = self.mult, self.tie
         stale, stalef, remaining = self.stale, self.stalef, self.remaining
+        borrow, record = self.borrow, self.record
+        aligned = borrow is not None and start_order is not None
+        certified = aligned
         while remaining:
+            i = len(self.rounds)
+            if aligned:
+                if i == len(borrow):  # the run there ended: nothing is affordable there,
+                    remaining.clear()  # so nothing is here (less money after the same rounds)
+                    break
+                else:
+                    _, sb, sbf, inb = borrow[i]
+                    for d in list(remaining):
+                        if d not in inb:
+                            remaining.discard(d)  # unaffordable there, so here
+                        elif sbf[d] > stalef[d]:
+                            stale[d], stalef[d] = sb[d], sbf[d]
+                    if not remaining:
+                        break
             cand = sorted(remaining, key=stalef.__getitem__)
             best = best_p = best_r = best_rf = None
             fresh = set()
@@ -423,8 +450,36 @@ class _BoundRun:
             won = self.decide(best, best_p, U, fresh) if U is not None else None
             if won is None:
                 return None
+            record.append((won[0], dict(stale), dict(stalef), set(remaining)))
+            if aligned:
+                q = won[0]
+                if q != borrow[i][0]:
+                    aligned = certified = False
+                elif certified:
+                    certified = self.wins_there(q, won, borrow[i])
             self.fund(*won)
+        if aligned and len(self.rounds) != len(borrow):
+            certified = False
+        self.certified = certified
         return self.order
+
+    def wins_there(self, q: int, won: tuple, there: tuple) -> bool:
+        """Whether ``q``, which won this round here, wins it at every share up to
+        the borrowed run's (where it won it too, after the same rounds): by
+        monotonicity (:meth:`.mes._Run.certify`) ``rho_q`` there and in between
+        is at most ``rho_q`` here (``<= U / mult``, or exact), and every rival's
+        there (a lower bound recorded there) is at least its ``rho`` in between."""
+        _, sb, sbf, inb = there
+        e = won[3] if len(won) > 3 else None
+        ur = (e if e is not None else Q(won[2])) / self.mult[q]
+        urf, tq, tie = float(ur), self.tie[q], self.tie
+        for d in inb:
+            if d == q or sbf[d] > urf:
+                continue
+            s = sb[d]
+            if not (s > ur or (s == ur and tq < tie[d])):
+                return False
+        return True
 
     def certify(self, start_order: list[int], alive: list[int], plan: list[tuple[int, object]]) -> int:
         """:meth:`.mes._Run.certify` on bounds: ``plan`` lists ``(q, theta)`` with
