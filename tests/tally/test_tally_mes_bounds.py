@@ -93,7 +93,7 @@ def test_add1_on_coarse_bounds_equals_unit_steps(election, utility, tie_break):
     old = bounds._LIMIT
     bounds._LIMIT = 1 << 14
     try:
-        for method in ("bounds", "bounds+interval", "bounds+blocks"):
+        for method in ("bounds", "bounds+interval", "bounds+blocks", "bounds+auto"):
             assert add1(election, utility, tie_break, method) == expected, method
     finally:
         bounds._LIMIT = old

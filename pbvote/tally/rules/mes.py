@@ -577,8 +577,8 @@ def explained_run(profile, support, utility, tie, t, free, alive):
 FAST = True  # use mes_bounds when it applies (tests compare both)
 
 ADD1_METHODS = ("unit", "jump", "interval", "jump+interval", "bounds", "bounds+interval",
-                "bounds+blocks")
-ADD1_METHOD = "bounds+interval"  # what run_mes uses; see _add1
+                "bounds+blocks", "bounds+auto")
+ADD1_METHOD = "bounds+auto"  # what run_mes uses; see _add1
 
 
 def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD, stats=None):
@@ -615,6 +615,8 @@ def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD,
         if _bounds is not None and not support.points:
             if method == "bounds+blocks":
                 return _add1_blocks(profile, support, utility, tie, free, alive, base, stats)
+            if method == "bounds+auto":
+                return _add1_auto(profile, support, utility, tie, free, alive, base, stats)
             return _add1_bounds(profile, support, utility, tie, free, alive, base,
                                 gallop=method == "bounds+interval", stats=stats)
         method = "unit" if method == "bounds" else "interval"
@@ -828,6 +830,114 @@ def _add1_blocks(profile, support, utility, tie, free, alive, base, stats=None, 
             if all(spent + costs[c] > budget for c in alive_set - chosen):
                 return order, run, st["runs"], j + 1, base + j
             previous_order, previous_run = order, run
+        st["lengths"].append(top - k + 1)
+        k = top + 1
+
+
+def _add1_auto(profile, support, utility, tie, free, alive, base, stats=None, block=8):
+    """:func:`_add1` switching between the two bounds methods (``bounds+auto``,
+    the default): ``bounds+interval`` (galloping certificates upwards) while
+    outcomes last several unit steps, ``bounds+blocks`` (descending blocks that
+    borrow bounds) where they change at almost every step. The switch follows
+    a running mean of the steps settled per anchor (below 1.5: blocks); a
+    block whose outcome is certified switches back. Every outcome is still
+    read in increasing order of share, so the stop is the definition's."""
+    budget = profile.budget
+    costs = profile.costs
+    bsup = _bounds.BoundSupport.of(profile, support)
+    mult = list(costs) if utility == "cost" else [1] * profile.m
+    st = stats if stats is not None else {}
+    st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, continued=0, lengths=[],
+              exact_runs=0, blocks=0)
+    alive_set = set(alive)
+    n = profile.n_voters
+    n_free = len(free)
+
+    def exact(k):
+        st["exact_runs"] += 1
+        run = _Run(profile, support, utility, tie, base + k, track=False)
+        return run, run.run(free, alive)
+
+    def bound_run(k, D=None, above=None):
+        st["runs"] += 1
+        run = _bounds._BoundRun(profile, bsup, mult, tie, base + k, D=D,
+                                borrow=above if isinstance(above, _bounds._BoundRun) else None)
+        order = run.run(free, alive)
+        return (run, order) if order is not None else exact(k)
+
+    def stops(j, run, order):
+        """The loop's result if it ends at step ``j``, else ``None`` (and ``j`` is the previous)."""
+        nonlocal previous_order, previous_run
+        spent = sum(costs[c] for c in order)
+        if spent > budget:
+            return (previous_order, previous_run, st["runs"], j + 1,
+                    (base + j - 1 if previous_run else None))
+        if all(spent + costs[c] > budget for c in alive_set - set(order)):
+            return order, run, st["runs"], j + 1, base + j
+        previous_order, previous_run = order, run
+        return None
+
+    previous_order, previous_run = list(free), None
+    k, length, pending, mean, s = 0, 1, None, 2.0, block
+    while True:
+        if mean >= 1.5:  # interval certificates, upwards
+            st["anchors"] += 1
+            run, order = pending if pending is not None else bound_run(k)
+            pending = None
+            end = stops(k, run, order)
+            if end is not None:
+                return end
+            if isinstance(run, _Run):
+                plan = [(c, run.rounds[c]["r"] / run.mult[c]) for c in run.order[n_free:]]
+            else:
+                plan = run.plan(n_free)
+            last, step = k, length
+            while True:
+                probe = _bounds._BoundRun(profile, bsup, mult, tie, base + k + step)
+                st["runs"] += 1
+                if probe.certify(free, alive, plan) > len(plan):
+                    st["certify_ok"] += 1
+                    last = k + step
+                    step *= 2
+                    continue
+                st["certify_failed"] += 1
+                if k + step == last + 1:
+                    nxt = probe.run()
+                    pending = (probe, nxt) if nxt is not None else exact(k + step)
+                    st["continued"] += 1
+                break
+            settled = last - k + 1
+            length = max(1, settled // 2)
+            mean = 0.7 * mean + 0.3 * settled
+            st["lengths"].append(settled)
+            k = last + 1
+            if mean < 1.5 and pending is not None:
+                end = stops(k, *pending)  # not wasted: the first step of the blocks
+                if end is not None:
+                    return end
+                pending = None
+                k += 1
+            continue
+        # descending blocks, borrowing bounds from the run above
+        st["anchors"] += 1
+        st["blocks"] += 1
+        top = k + s - 1
+        D = _bounds.scale(n, base + top)
+        outcomes = {top: bound_run(top, D)}
+        outcomes[k] = low = bound_run(k, D, outcomes[top][0])
+        if getattr(low[0], "certified", False):
+            st["certify_ok"] += 1
+            for j in range(k + 1, top):
+                outcomes[j] = low
+            mean, length = 2.0, max(1, s // 2)  # outcomes last again: back to intervals
+        else:
+            st["certify_failed"] += 1
+            for j in range(top - 1, k, -1):
+                outcomes[j] = bound_run(j, D, outcomes[j + 1][0])
+        for j in range(k, top + 1):
+            end = stops(j, *outcomes[j])
+            if end is not None:
+                return end
         st["lengths"].append(top - k + 1)
         k = top + 1
 
