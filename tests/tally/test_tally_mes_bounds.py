@@ -148,3 +148,17 @@ def test_shared_add1_needs_no_exact_run(shared, references, name):
     ref = references[1][name]["mes_cost_add1"]
     assert sorted(profile.ids[c] for c in order) == sorted(ref["selected"])
     assert naive == ref["mes_runs"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elections(), st.sampled_from(["none", "add1"]))
+def test_without_numpy_the_exact_path_gives_the_same(election, completion):
+    """``pbvote.tally`` works without numpy (``mes._bounds`` is then ``None``)."""
+    fast = run_rule(election, "mes", completion=completion)
+    saved = mes._bounds
+    mes._bounds = None
+    try:
+        plain = run_rule(election, "mes", completion=completion)
+    finally:
+        mes._bounds = saved
+    assert (fast.selected, fast.projects) == (plain.selected, plain.projects)

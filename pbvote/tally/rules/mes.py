@@ -33,8 +33,8 @@ Ties are broken by the tie-break order (``lexico`` or ``equalshares``).
 per-voter share raised by one unit (``t = budget/n + k``, ``k = 0, 1, ...``),
 keeps the last outcome that fits the real budget and stops at the first
 exhaustive one. Both tests depend only on the funded set, so a whole range
-of shares with the same outcome can be settled at once. Two exact ways to
-know such a range (see :func:`_add1`; the default is ``interval``):
+of shares with the same outcome can be settled at once. Exact ways to
+know such a range (see :func:`_add1`; the default is ``bounds+auto``):
 
 * *Interval certificates by monotonicity* (:meth:`_Run.certify`). If the
   runs at shares ``t < t'`` fund the same projects in the same rounds, every
@@ -62,6 +62,19 @@ know such a range (see :func:`_add1`; the default is ``interval``):
   crosses a payment boundary at almost every unit step, so this rarely
   jumps there, and tracking slopes makes each run slower; it remains
   available (``ADD1_METHODS``) and is checked against unit steps in tests.
+
+* *Integer bounds* (:mod:`.mes_bounds`, needs numpy; the default path for
+  ``cost`` and ``approvals`` utilities). Each run is computed on exact
+  integer lower/upper bounds of every voter's money instead of rationals
+  (numpy gathers and sums), every decision is taken only when the bounds
+  imply it or it is computed exactly, and a run whose decision they cannot
+  take is redone with the exact rationals below. ``bounds+auto`` (the
+  default) uses the interval certificates upwards while outcomes last, and
+  descending blocks of shares where they change at almost every step: a
+  run at a smaller share borrows the lower bounds of the run just above
+  (same monotonicity fact). Explanations are exact too (the final run's
+  payments and money left, computed exactly from the bounds run, or the
+  exact run).
 
 Either way the result is identical to stepping one unit at a time.
 """
@@ -603,7 +616,12 @@ def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD,
       nothing extra: where the outcome changes at every unit step this is
       one run per step, like ``unit``;
     * ``jump+interval`` - both: the jump's own certified extent is where
-      the gallop starts.
+      the gallop starts;
+    * ``bounds``, ``bounds+interval``, ``bounds+blocks``, ``bounds+auto``
+      (the default) - the same on integer-bound runs (:mod:`.mes_bounds`,
+      :func:`_add1_bounds`, :func:`_add1_blocks`, :func:`_add1_auto`); without
+      numpy, or with ``points`` utilities, they fall back to ``unit`` /
+      ``interval`` on exact runs.
 
     ``stats`` (a dict), when given, receives counters: ``runs`` (all MES
     runs started, probes included), ``anchors`` (shares whose outcome was
