@@ -162,3 +162,18 @@ def test_without_numpy_the_exact_path_gives_the_same(election, completion):
     finally:
         mes._bounds = saved
     assert (fast.selected, fast.projects) == (plain.selected, plain.projects)
+
+
+@settings(max_examples=100, deadline=None)
+@given(elections(), st.sets(st.integers(0, 7)))
+def test_satisfaction_histogram_with_and_without_numpy(election, picked):
+    import pbvote.tally as tally
+
+    profile = compile_profile(election)
+    chosen = {c for c in picked if c < profile.m}
+    fast = tally.satisfaction(profile, chosen)
+    saved, tally._np = tally._np, None
+    try:
+        assert tally.satisfaction(profile, chosen) == fast
+    finally:
+        tally._np = saved

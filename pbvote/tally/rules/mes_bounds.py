@@ -139,17 +139,6 @@ class BoundSupport:
                 self.wt.append(None)
             self.total.append(len(light) + sum(w for _, w in heavy))
 
-    def ballots(self, groups) -> "np.ndarray":
-        """Rows ``groups`` of the group x project incidence (0/1, as ``float64``)."""
-        packed = getattr(self, "_packed", None)
-        if packed is None:
-            inc = np.zeros((self.n_groups, len(self.sup)), dtype=np.uint8)
-            for c, g in enumerate(self.sup):
-                inc[g, c] = 1
-            packed = self._packed = np.packbits(inc, axis=1)  # 1 bit per (group, project)
-        rows = np.unpackbits(packed[groups], axis=1, count=len(self.sup))
-        return rows.astype(np.float64)  # counts below 2**53: float sums are exact
-
     @classmethod
     def of(cls, profile, support) -> "BoundSupport":
         key = "mes-bound-support"
@@ -165,6 +154,9 @@ class _BoundRun:
                  exact_rounds: bool = False, D: int | None = None, borrow=None):
         self.exact_rounds = exact_rounds  # also compute each payment exactly (explanations)
         self.pstar: dict[int, object] = {}  # winner -> exact payment per supporter
+        self.funded = None  # see note_funded
+        if exact_rounds and profile.n_voters >= 1 << 24:  # pragma: no cover - float32 counts
+            self.exact_rounds = False
         self.p = profile
         self.b = bsup
         self.mult = mult
@@ -310,8 +302,10 @@ class _BoundRun:
         paid = 0
         if poor.any():
             wp = w[poor]
-            counts = wp.astype(np.float64) @ self.b.ballots(sup[poor])
-            paid = self.t * int(wp.sum()) - sum(self.pstar[j] * int(counts[j]) for j in self.pstar)
+            paid = self.t * int(wp.sum())
+            if self.funded is not None:
+                counts = wp.astype(np.float32) @ self.funded[sup[poor]]
+                paid -= sum(pj * int(n) for pj, n in zip(self.pstar.values(), counts))
         p = (self.p.costs[q] - paid) / Q(n_rich)
         if not L <= p * self.D <= U:  # pragma: no cover - would be a bug in the bounds
             raise AssertionError("exact payment outside its bounds")
@@ -319,19 +313,30 @@ class _BoundRun:
 
     def money_left_all(self, projects) -> dict:
         """Exact money of each project's supporters (after :meth:`run` with ``exact_rounds``)."""
-        winners = list(self.pstar)
+        pstar = list(self.pstar.values())
         out = {}
         for c in projects:
             sup, wt = self.sup[c], self.wt[c]
             alive = self.hi[sup] > 0
-            w = np.ones(int(alive.sum()), dtype=np.float64) if wt is None else \
-                wt[alive].astype(np.float64)
-            total = self.t * int(w.sum())
-            if len(w):
-                counts = w @ self.b.ballots(sup[alive])
-                total -= sum(self.pstar[j] * int(counts[j]) for j in winners)
+            w = np.ones(int(alive.sum()), dtype=np.float32) if wt is None else \
+                wt[alive].astype(np.float32)
+            total = self.t * int(w.sum(dtype=np.float64))
+            if len(w) and self.funded is not None:
+                counts = w @ self.funded[sup[alive]]
+                total -= sum(pj * int(n) for pj, n in zip(pstar, counts))
             out[c] = total
         return out
+
+    def note_funded(self, q: int) -> None:
+        """Column ``len(pstar) - 1`` of ``funded`` (groups x winners, 0/1 as ``float32``:
+        sums of weights below ``2**24`` are exact) marks the supporters of ``q``."""
+        col = len(self.pstar) - 1
+        if self.funded is None or col >= self.funded.shape[1]:
+            grown = np.zeros((self.b.n_groups, max(8, 2 * col)), dtype=np.float32)
+            if self.funded is not None:
+                grown[:, :self.funded.shape[1]] = self.funded
+            self.funded = grown
+        self.funded[self.b.sup[q], col] = 1
 
     def explained(self):
         """``self`` with ``rounds`` as :func:`.mes._explain` reads them, or ``None``."""
@@ -427,10 +432,13 @@ class _BoundRun:
 
     def fund(self, q: int, L: int, U: int, e=None) -> None:
         """Fund ``q`` at ``L <= D p* <= U`` (``e``: ``D p*`` itself, when known)."""
-        if self.exact_rounds:
-            self.pstar[q] = self.exact_payment(q, int(L), int(U)) if self.pstar is not None else None
-            if self.pstar[q] is None:
+        if self.exact_rounds and self.pstar is not None:
+            pq = self.exact_payment(q, int(L), int(U))
+            if pq is None:
                 self.pstar = None
+            else:
+                self.pstar[q] = pq
+                self.note_funded(q)
         self.pay(q, int(L), int(U))
         self.rounds[q] = (int(L), int(U), e)
         self.order.append(q)
