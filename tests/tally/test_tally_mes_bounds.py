@@ -177,3 +177,12 @@ def test_satisfaction_histogram_with_and_without_numpy(election, picked):
         assert tally.satisfaction(profile, chosen) == fast
     finally:
         tally._np = saved
+
+
+def test_amounts_beyond_int64_use_the_exact_run():
+    huge = Election(budget=4 * 10**20, projects=[Project("a", 3 * 10**20), Project("b", 10**20)],
+                    ballots=[Ballot(("a",), None, 3), Ballot(("b",), None, 1)])
+    profile, support, tie, free, alive, mult, bsup = _setup(huge)
+    assert bounds._BoundRun(profile, bsup, mult, tie, Q(10**20)).run(free, alive) is None
+    assert add1(huge, "cost", "lexico", "bounds+auto") == add1(huge, "cost", "lexico", "unit")
+    assert run_rule(huge, "mes").selected == ("a", "b")

@@ -114,6 +114,8 @@ def scale(n: int, t) -> int:
     t = Q(t)
     num, den = int(t.numerator), int(t.denominator)
     budget_room = _LIMIT // max(1, 2 * n * (num // den + 1))
+    if not budget_room:
+        return 0  # amounts beyond int64 even at D = 1: no bounds run (see _BoundRun)
     base = den if den <= budget_room else 1
     return base << max(0, (budget_room // base).bit_length() - 1)
 
@@ -165,6 +167,10 @@ class _BoundRun:
         n = profile.n_voters
         num, den = int(t.numerator), int(t.denominator)
         self.D = D = D if D is not None else scale(n, t)
+        self.usable = D > 0  # else every run is left to the exact run
+        if not self.usable:
+            self.D = D = 1
+            num = 0
         lo = (num * D) // den
         hi = lo if (num * D) % den == 0 else lo + 1
         self.lo = np.full(bsup.n_groups, lo, dtype=np.int64)
@@ -447,6 +453,8 @@ class _BoundRun:
     def run(self, start_order: list[int] | None = None, alive: list[int] | None = None):
         """Run (or finish, after :meth:`certify`) MES; the funded order, or ``None`` if a
         decision was too close for the bounds (then the exact run decides)."""
+        if not self.usable:
+            return None
         if start_order is not None:
             self.start(start_order, alive)
         mult, tie = self.mult, self.tie
@@ -529,6 +537,8 @@ class _BoundRun:
         which only costs a shorter interval. After a return below ``len(plan)`` the
         state is that of an exact MES run at this share after that many rounds
         (each round paid at this share's own price), so :meth:`run` can finish it."""
+        if not self.usable:
+            return 0
         self.start(start_order, alive)
         D, costs, mult, tie = self.D, self.p.costs, self.mult, self.tie
         for depth, (q, theta) in enumerate(plan):
