@@ -80,8 +80,9 @@ def references():
     return reference(), exact_reference()
 
 
-# add1 runs that take more than a few seconds here (many voters and steps)
+# add1 runs that take at most about a second here (the others are marked slow)
 FAST_ADD1 = {
+    "Netherlands_Amsterdam_621.pb", "Poland_Wieliczka_2023_Green_Budget.pb", "Poland_Lodz_2022.pb",
     "Netherlands_Assen_2024.pb", "Worldwide_Mechanical_Turk_Knapsack_7.pb",
     "Switzerland_Zurich_D10.pb", "Switzerland_Zurich_S5R.pb", "Poland_Swiecie_2023.pb",
     "Poland_Czestochowa_2024_Lisiniec.pb", "Poland_Krakow_2021_Mistrzejowice.pb",

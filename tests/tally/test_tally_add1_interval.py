@@ -50,7 +50,8 @@ def add1(election, utility, tie_break, method, stats=None):
        st.sampled_from(["lexico", "equalshares"]))
 def test_fast_add1_methods_equal_unit_steps(election, utility, tie_break):
     expected = add1(election, utility, tie_break, "unit")
-    for method in ("jump", "interval", "jump+interval"):
+    for method in ("jump", "interval", "jump+interval", "bounds", "bounds+interval", "bounds+blocks",
+                   "bounds+auto"):
         assert add1(election, utility, tie_break, method) == expected, method
 
 
@@ -64,7 +65,8 @@ def test_fast_add1_methods_equal_unit_steps_with_points(election, points):
     election = Election(budget=election.budget, projects=election.projects, ballots=ballots,
                         vote_type="cumulative")
     expected = add1(election, "points", "lexico", "unit")
-    for method in ("jump", "interval", "jump+interval"):
+    for method in ("jump", "interval", "jump+interval", "bounds", "bounds+interval", "bounds+blocks",
+                   "bounds+auto"):
         assert add1(election, "points", "lexico", method) == expected, method
 
 
@@ -129,11 +131,16 @@ def test_run_rule_reports_runs_and_unit_steps():
     assert outcome.parameters["naive_mes_runs"] == naive
 
 
-@pytest.mark.parametrize("method", ["unit", "jump", "interval", "jump+interval"])
+@pytest.mark.parametrize("method", list(mes.ADD1_METHODS))
 def test_add1_stats_count_runs(method):
     stats = {}
     add1(CHANGING, "cost", "lexico", method, stats)
     assert stats["runs"] >= stats["anchors"] >= 1
+    if method == "bounds+blocks":  # a block: one run on top, one at the bottom, the rest between
+        assert stats["runs"] >= stats["anchors"] + stats["certify_ok"] + stats["certify_failed"]
+        return
+    if method == "bounds+auto":  # both kinds of anchors
+        return
     assert stats["runs"] == (stats["anchors"] - stats["continued"] + stats["certify_ok"]
                              + stats["certify_failed"])
 

@@ -33,8 +33,8 @@ Ties are broken by the tie-break order (``lexico`` or ``equalshares``).
 per-voter share raised by one unit (``t = budget/n + k``, ``k = 0, 1, ...``),
 keeps the last outcome that fits the real budget and stops at the first
 exhaustive one. Both tests depend only on the funded set, so a whole range
-of shares with the same outcome can be settled at once. Two exact ways to
-know such a range (see :func:`_add1`; the default is ``interval``):
+of shares with the same outcome can be settled at once. Exact ways to
+know such a range (see :func:`_add1`; the default is ``bounds+auto``):
 
 * *Interval certificates by monotonicity* (:meth:`_Run.certify`). If the
   runs at shares ``t < t'`` fund the same projects in the same rounds, every
@@ -63,6 +63,19 @@ know such a range (see :func:`_add1`; the default is ``interval``):
   jumps there, and tracking slopes makes each run slower; it remains
   available (``ADD1_METHODS``) and is checked against unit steps in tests.
 
+* *Integer bounds* (:mod:`.mes_bounds`, needs numpy; the default path for
+  ``cost`` and ``approvals`` utilities). Each run is computed on exact
+  integer lower/upper bounds of every voter's money instead of rationals
+  (numpy gathers and sums), every decision is taken only when the bounds
+  imply it or it is computed exactly, and a run whose decision they cannot
+  take is redone with the exact rationals below. ``bounds+auto`` (the
+  default) uses the interval certificates upwards while outcomes last, and
+  descending blocks of shares where they change at almost every step: a
+  run at a smaller share borrows the lower bounds of the run just above
+  (same monotonicity fact). Explanations are exact too (the final run's
+  payments and money left, computed exactly from the bounds run, or the
+  exact run).
+
 Either way the result is identical to stepping one unit at a time.
 """
 
@@ -76,6 +89,11 @@ from ..profile import Profile, Q
 from .base import Params, RuleResult, money
 from .base import plain_number as _num
 from .greedy import utilitarian_completion
+
+try:  # the fast path needs numpy; without it every run is the exact one
+    from . import mes_bounds as _bounds
+except ImportError:  # pragma: no cover - depends on the environment
+    _bounds = None
 
 _VOTERS = itemgetter(3)
 
@@ -532,15 +550,14 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
         order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base,
                                                   method=ADD1_METHOD)
         info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t)
-        if last is not None and final_t != last.t:
+        if last is not None and (final_t != last.t or not isinstance(last, _Run)):
             # explain with the money of the final share itself (same outcome by
             # construction; checked, as a guard on the jump logic)
-            last = _Run(profile, support, utility, tie, final_t, track=False)
-            if last.run(free, alive) != order:  # pragma: no cover - would be a bug
+            again, last = explained_run(profile, support, utility, tie, final_t, free, alive)
+            if again != order:  # pragma: no cover - would be a bug
                 raise AssertionError("add1 jump changed the outcome")
     else:
-        last = _Run(profile, support, utility, tie, base, track=False)
-        order = last.run(free, alive)
+        order, last = explained_run(profile, support, utility, tie, base, free, alive)
     mes_order = list(order)
     result = _explain(profile, params, mes_order, last, free)
     if completion in ("greedy", "add1+greedy"):
@@ -554,8 +571,27 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     return result
 
 
-ADD1_METHODS = ("unit", "jump", "interval", "jump+interval")
-ADD1_METHOD = "interval"  # what run_mes uses; see _add1
+def explained_run(profile, support, utility, tie, t, free, alive):
+    """``(order, run)``: one MES run at share ``t`` whose ``rounds`` and
+    ``money_left_all`` are exact, for :func:`_explain`. On integer bounds with
+    exact payments (:mod:`.mes_bounds`) when every decision and every payment
+    split is certain there, else the exact rational run."""
+    if _bounds is not None and not support.points and FAST:
+        mult = list(profile.costs) if utility == "cost" else [1] * profile.m
+        run = _bounds._BoundRun(profile, _bounds.BoundSupport.of(profile, support), mult, tie, t,
+                                exact_rounds=True)
+        order = run.run(free, alive)
+        if order is not None and run.explained() is not None:
+            return order, run
+    run = _Run(profile, support, utility, tie, t, track=False)
+    return run.run(free, alive), run
+
+
+FAST = True  # use mes_bounds when it applies (tests compare both)
+
+ADD1_METHODS = ("unit", "jump", "interval", "jump+interval", "bounds", "bounds+interval",
+                "bounds+blocks", "bounds+auto")
+ADD1_METHOD = "bounds+auto"  # what run_mes uses; see _add1
 
 
 def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD, stats=None):
@@ -580,7 +616,12 @@ def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD,
       nothing extra: where the outcome changes at every unit step this is
       one run per step, like ``unit``;
     * ``jump+interval`` - both: the jump's own certified extent is where
-      the gallop starts.
+      the gallop starts;
+    * ``bounds``, ``bounds+interval``, ``bounds+blocks``, ``bounds+auto``
+      (the default) - the same on integer-bound runs (:mod:`.mes_bounds`,
+      :func:`_add1_bounds`, :func:`_add1_blocks`, :func:`_add1_auto`); without
+      numpy, or with ``points`` utilities, they fall back to ``unit`` /
+      ``interval`` on exact runs.
 
     ``stats`` (a dict), when given, receives counters: ``runs`` (all MES
     runs started, probes included), ``anchors`` (shares whose outcome was
@@ -588,6 +629,15 @@ def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD,
     (failed probes finished as the next anchor) and ``lengths`` (unit
     steps settled per anchor).
     """
+    if method.startswith("bounds"):
+        if _bounds is not None and not support.points:
+            if method == "bounds+blocks":
+                return _add1_blocks(profile, support, utility, tie, free, alive, base, stats)
+            if method == "bounds+auto":
+                return _add1_auto(profile, support, utility, tie, free, alive, base, stats)
+            return _add1_bounds(profile, support, utility, tie, free, alive, base,
+                                gallop=method == "bounds+interval", stats=stats)
+        method = "unit" if method == "bounds" else "interval"
     budget = profile.budget
     costs = profile.costs
     track = method in ("jump", "jump+interval")
@@ -658,6 +708,256 @@ def _add1(profile, support, utility, tie, free, alive, base, method=ADD1_METHOD,
             length = max(1, (last - k + 1) // 2)
         st["lengths"].append(last - k + 1)
         k = last + 1
+
+
+def _add1_bounds(profile, support, utility, tie, free, alive, base, gallop, stats=None):
+    """:func:`_add1` with runs on integer bounds (:mod:`.mes_bounds`): methods
+    ``bounds`` (one run per unit step) and ``bounds+interval`` (with interval
+    certificates, as ``interval``). A run whose decisions the bounds cannot
+    all settle is redone exactly (``_Run``); ``stats["exact_runs"]`` counts them."""
+    budget = profile.budget
+    costs = profile.costs
+    bsup = _bounds.BoundSupport.of(profile, support)
+    mult = list(costs) if utility == "cost" else [1] * profile.m
+    st = stats if stats is not None else {}
+    st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, continued=0, lengths=[],
+              exact_runs=0)
+    n_free = len(free)
+    alive_set = set(alive)
+
+    def exact(t):
+        st["exact_runs"] += 1
+        run = _Run(profile, support, utility, tie, t, track=False)
+        return run, run.run(free, alive)
+
+    def plan_of(run):
+        if isinstance(run, _Run):
+            return [(c, run.rounds[c]["r"] / run.mult[c]) for c in run.order[n_free:]]
+        return run.plan(n_free)
+
+    previous_order, previous_run = list(free), None
+    length = 1
+    pending = None
+    k = 0
+    while True:
+        t = base + k
+        st["anchors"] += 1
+        if pending is not None:
+            run, order, pending = pending[0], pending[1], None
+        else:
+            st["runs"] += 1
+            run = _bounds._BoundRun(profile, bsup, mult, tie, t)
+            order = run.run(free, alive)
+            if order is None:
+                run, order = exact(t)
+        spent = sum(costs[c] for c in order)
+        if spent > budget:
+            return previous_order, previous_run, st["runs"], k + 1, (t - 1 if previous_run else None)
+        chosen = set(order)
+        if all(spent + costs[c] > budget for c in alive_set - chosen):
+            return order, run, st["runs"], k + 1, t
+        previous_order, previous_run = order, run
+        last = k
+        if gallop:
+            plan = plan_of(run)
+            step = length
+            while True:
+                probe = _bounds._BoundRun(profile, bsup, mult, tie, t + step)
+                st["runs"] += 1
+                if probe.certify(free, alive, plan) > len(plan):
+                    st["certify_ok"] += 1
+                    last = k + step
+                    step *= 2
+                    continue
+                st["certify_failed"] += 1
+                if k + step == last + 1:
+                    nxt = probe.run()
+                    pending = (probe, nxt) if nxt is not None else exact(t + step)
+                    st["continued"] += 1
+                break
+            length = max(1, (last - k + 1) // 2)
+        st["lengths"].append(last - k + 1)
+        k = last + 1
+
+
+def _add1_blocks(profile, support, utility, tie, free, alive, base, stats=None, first=8):
+    """:func:`_add1` by descending blocks of shares (method ``bounds+blocks``).
+
+    For the block ``k..T`` (``T = k + s - 1``): one run at ``T``, then one at
+    ``k`` that *borrows* from it (:class:`.mes_bounds._BoundRun`): after the
+    same winners, every project's ``rho`` at ``k`` is at least its ``rho`` at
+    ``T`` (monotonicity), so the lower bounds recorded there are lower bounds
+    here and what was unaffordable there is unaffordable here. If the run at
+    ``k`` follows the same rounds and its winners beat those bounds, the
+    outcome is certified on all of ``k..T`` (two runs for ``s`` steps; ``s``
+    then doubles). Otherwise the shares ``T-1, ..., k+1`` are run downwards,
+    each borrowing from the one just above (the tightest bounds), and ``s``
+    halves (not below ``first``). The outcomes are then read in increasing
+    order of share, as the definition does: the first over budget or
+    exhaustive ends the loop (runs above it were spent for nothing, at most
+    one block). A run the bounds cannot decide is redone exactly."""
+    budget = profile.budget
+    costs = profile.costs
+    bsup = _bounds.BoundSupport.of(profile, support)
+    mult = list(costs) if utility == "cost" else [1] * profile.m
+    st = stats if stats is not None else {}
+    st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, continued=0, lengths=[],
+              exact_runs=0)
+    alive_set = set(alive)
+    n = profile.n_voters
+
+    def one(k, D, above=None):
+        st["runs"] += 1
+        run = _bounds._BoundRun(profile, bsup, mult, tie, base + k, D=D,
+                                borrow=above if isinstance(above, _bounds._BoundRun) else None)
+        order = run.run(free, alive)
+        if order is None:
+            st["exact_runs"] += 1
+            run = _Run(profile, support, utility, tie, base + k, track=False)
+            order = run.run(free, alive)
+        return run, order
+
+    previous_order, previous_run = list(free), None
+    s = first
+    k = 0
+    while True:
+        top = k + s - 1
+        D = _bounds.scale(n, base + top)
+        outcomes = {}
+        outcomes[top] = one(top, D)
+        st["anchors"] += 1
+        if top > k:
+            outcomes[k] = low = one(k, D, outcomes[top][0])
+            if getattr(low[0], "certified", False):
+                st["certify_ok"] += 1
+                for j in range(k + 1, top):
+                    outcomes[j] = low
+                s *= 2
+            else:
+                st["certify_failed"] += 1
+                for j in range(top - 1, k, -1):
+                    outcomes[j] = one(j, D, outcomes[j + 1][0])
+                s = max(first, s // 2)
+        for j in range(k, top + 1):
+            run, order = outcomes[j]
+            spent = sum(costs[c] for c in order)
+            if spent > budget:
+                return (previous_order, previous_run, st["runs"], j + 1,
+                        (base + j - 1 if previous_run else None))
+            chosen = set(order)
+            if all(spent + costs[c] > budget for c in alive_set - chosen):
+                return order, run, st["runs"], j + 1, base + j
+            previous_order, previous_run = order, run
+        st["lengths"].append(top - k + 1)
+        k = top + 1
+
+
+def _add1_auto(profile, support, utility, tie, free, alive, base, stats=None, block=8):
+    """:func:`_add1` switching between the two bounds methods (``bounds+auto``,
+    the default): ``bounds+interval`` (galloping certificates upwards) while
+    outcomes last several unit steps, ``bounds+blocks`` (descending blocks that
+    borrow bounds) where they change at almost every step. The switch follows
+    a running mean of the steps settled per anchor (below 1.5: blocks); a
+    block whose outcome is certified switches back. Every outcome is still
+    read in increasing order of share, so the stop is the definition's."""
+    budget = profile.budget
+    costs = profile.costs
+    bsup = _bounds.BoundSupport.of(profile, support)
+    mult = list(costs) if utility == "cost" else [1] * profile.m
+    st = stats if stats is not None else {}
+    st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, continued=0, lengths=[],
+              exact_runs=0, blocks=0)
+    alive_set = set(alive)
+    n = profile.n_voters
+    n_free = len(free)
+
+    def exact(k):
+        st["exact_runs"] += 1
+        run = _Run(profile, support, utility, tie, base + k, track=False)
+        return run, run.run(free, alive)
+
+    def bound_run(k, D=None, above=None):
+        st["runs"] += 1
+        run = _bounds._BoundRun(profile, bsup, mult, tie, base + k, D=D,
+                                borrow=above if isinstance(above, _bounds._BoundRun) else None)
+        order = run.run(free, alive)
+        return (run, order) if order is not None else exact(k)
+
+    def stops(j, run, order):
+        """The loop's result if it ends at step ``j``, else ``None`` (and ``j`` is the previous)."""
+        nonlocal previous_order, previous_run
+        spent = sum(costs[c] for c in order)
+        if spent > budget:
+            return (previous_order, previous_run, st["runs"], j + 1,
+                    (base + j - 1 if previous_run else None))
+        if all(spent + costs[c] > budget for c in alive_set - set(order)):
+            return order, run, st["runs"], j + 1, base + j
+        previous_order, previous_run = order, run
+        return None
+
+    previous_order, previous_run = list(free), None
+    k, length, pending, mean, s = 0, 1, None, 2.0, block
+    while True:
+        if mean >= 1.5:  # interval certificates, upwards
+            st["anchors"] += 1
+            run, order = pending if pending is not None else bound_run(k)
+            pending = None
+            end = stops(k, run, order)
+            if end is not None:
+                return end
+            if isinstance(run, _Run):
+                plan = [(c, run.rounds[c]["r"] / run.mult[c]) for c in run.order[n_free:]]
+            else:
+                plan = run.plan(n_free)
+            last, step = k, length
+            while True:
+                probe = _bounds._BoundRun(profile, bsup, mult, tie, base + k + step)
+                st["runs"] += 1
+                if probe.certify(free, alive, plan) > len(plan):
+                    st["certify_ok"] += 1
+                    last = k + step
+                    step *= 2
+                    continue
+                st["certify_failed"] += 1
+                if k + step == last + 1:
+                    nxt = probe.run()
+                    pending = (probe, nxt) if nxt is not None else exact(k + step)
+                    st["continued"] += 1
+                break
+            settled = last - k + 1
+            length = max(1, settled // 2)
+            mean = 0.7 * mean + 0.3 * settled
+            st["lengths"].append(settled)
+            k = last + 1
+            if mean < 1.5 and pending is not None:
+                end = stops(k, *pending)  # not wasted: the first step of the blocks
+                if end is not None:
+                    return end
+                pending = None
+                k += 1
+            continue
+        # descending blocks, borrowing bounds from the run above
+        st["anchors"] += 1
+        st["blocks"] += 1
+        top = k + s - 1
+        D = _bounds.scale(n, base + top)
+        outcomes = {top: bound_run(top, D)}
+        outcomes[k] = low = bound_run(k, D, outcomes[top][0])
+        if getattr(low[0], "certified", False):
+            st["certify_ok"] += 1
+            for j in range(k + 1, top):
+                outcomes[j] = low
+            mean, length = 2.0, max(1, s // 2)  # outcomes last again: back to intervals
+        else:
+            st["certify_failed"] += 1
+            for j in range(top - 1, k, -1):
+                outcomes[j] = bound_run(j, D, outcomes[j + 1][0])
+        for j in range(k, top + 1):
+            end = stops(j, *outcomes[j])
+            if end is not None:
+                return end
+        st["lengths"].append(top - k + 1)
+        k = top + 1
 
 
 def _explain(profile: Profile, params: Params, order: list[int], run, free) -> RuleResult:
