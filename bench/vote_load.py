@@ -2,7 +2,7 @@
 
 Run by hand (not part of the tests):
 
-    .venv/bin/python bench/vote_load.py --voters 6000 --workers 6 --concurrency 16
+    .venv/bin/python bench/vote_load.py --voters 6000 --workers 2 --concurrency 16
 
 What it does:
 
@@ -14,9 +14,8 @@ What it does:
 3. starts the server: granian (``--server granian``, the default and what ``pbvote up`` runs) with
    ``--workers`` single-threaded processes, or for comparison gunicorn (``--server gunicorn``, needs
    ``pip install gunicorn``; ``sync`` workers by default); production config, rate-limit counters in
-   Redis (``--ratelimit-storage``; several worker processes must share them).  On 2 cores six to eight
-   single-threaded processes cast about twice as many ballots as two processes of four threads,
-   because the casts are CPU-bound and threads share one interpreter lock;
+   Redis (``--ratelimit-storage``; several worker processes must share them).  On 2 cores two
+   single-threaded granian workers cast the most (see the defaults below);
 4. runs a load generator on loopback: ``--processes`` processes with keep-alive HTTP connections,
    ``--concurrency`` requests in flight in total, each voter casting once (a few also cast their
    form twice, as a double click, which must return the same receipt);
@@ -264,10 +263,10 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432", help="PostgreSQL server (no database)")
     parser.add_argument("--voters", type=int, default=6000)
     parser.add_argument("--projects", type=int, default=12)
-    # Defaults: sync workers beat 2x4, 3x4 and 4x2 gthread on the 2-core machine (and 8x1 gthread with
-    # keep-alive: its connections stick to a few workers); of 4, 6, 8 and 12 sync workers, 6 cast the
-    # most (shared machine, 5000 voters each: 132, 141, 125, 98 ballots/s).
-    parser.add_argument("--workers", type=int, default=6, help="server worker processes")
+    # Defaults: with granian, 2 single-threaded workers on the 2-core machine cast the most (quiet
+    # machine, 6000 voters: 2 -> 223/s, 2x2 threads 224, 3 -> 210, 3x2 208, 4 -> 189, 6 -> 161-185):
+    # granian keeps the connections, and extra Python processes only add context switches.
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (granian blocking threads; gunicorn gthread)")
     parser.add_argument("--worker-class", default="sync", choices=["gthread", "sync"], help="gunicorn worker class")
     parser.add_argument("--server", default="granian", choices=["granian", "gunicorn"])
