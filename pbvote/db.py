@@ -114,7 +114,9 @@ def driver_rows(statement, params: dict) -> list[tuple]:
 
     For the few statements of the ballot cast, where SQLAlchemy's result set-up (column metadata
     per execution) cost more than the database: prepared once per connection by psycopg, no per-call
-    compilation.  The engine's ``before_cursor_execute`` listeners are called as for any statement.
+    compilation.  The engine's ``before_cursor_execute`` listeners are called as for any statement;
+    driver errors are raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...), and a
+    dropped connection is invalidated, as SQLAlchemy does for its own statements.
     PostgreSQL only; everything else goes through the session as usual.
     """
     from pbvote.extensions import db
@@ -134,5 +136,13 @@ def driver_rows(statement, params: dict) -> list[tuple]:
             connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchall() if cursor.description is not None else []
+    except connection.dialect.loaded_dbapi.Error as error:
+        # What SQLAlchemy does for its own statements: a connection the server dropped is
+        # discarded at once (not handed to the next request), and the error reads as SQLAlchemy's.
+        if connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor):
+            connection.invalidate(error)
+        if isinstance(error, connection.dialect.loaded_dbapi.IntegrityError):
+            raise sa.exc.IntegrityError(sql, params, error) from error
+        raise sa.exc.DBAPIError.instance(sql, params, error, connection.dialect.loaded_dbapi.Error) from error
     finally:
         cursor.close()

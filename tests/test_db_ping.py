@@ -47,3 +47,25 @@ def test_an_idle_connection_the_server_dropped_is_replaced(app):
     replacement = _backend_pid()
     assert replacement != first
     assert _backend_pid() == replacement  # and kept
+
+
+def test_a_connection_dropped_under_a_driver_statement_is_discarded_and_the_next_one_works(app):
+    """pbvote.db.driver_rows bypasses SQLAlchemy's execution, not its disconnect handling: the error
+    reads as SQLAlchemy's and the dead connection never goes back to the pool."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("driver_rows is PostgreSQL's")
+    from pbvote.db import driver_rows
+
+    db.session.remove()
+    victim = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+    killer = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    with killer.connect() as other:
+        assert other.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": victim}) is True
+    killer.dispose()
+    with pytest.raises(sa.exc.OperationalError):
+        driver_rows("SELECT 1", {})
+    db.session.rollback()
+    db.session.remove()
+    # Used again at once (no idle test): a fresh connection, not the dead one.
+    assert db.session.scalar(sa.text("SELECT pg_backend_pid()")) != victim
+    assert driver_rows("SELECT %(n)s::int", {"n": 7}) == [(7,)]

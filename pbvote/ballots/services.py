@@ -31,7 +31,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import psycopg
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
@@ -522,10 +521,7 @@ def _cast_first_ballot_pg(voter: Voter, budget: Budget, choices: list[Choice], v
         "audit_data": json.dumps({"via": via, "channel": BallotChannel.ONLINE.value}),
         "address_hash": audit.request_address_hash(),
     }
-    try:
-        rows = driver_rows(_CAST_PG[budget.frozen_at is None], params)
-    except psycopg.errors.IntegrityError as error:
-        raise sa.exc.IntegrityError(_CAST_FIRST_BALLOT_PG, None, error) from error
+    rows = driver_rows(_CAST_PG[budget.frozen_at is None], params)  # IntegrityError as SQLAlchemy's
     return tuple(rows[0]) if rows else None
 
 
