@@ -5,17 +5,17 @@ import re
 import secrets
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from types import SimpleNamespace
 from decimal import Decimal
 from functools import lru_cache
+from types import SimpleNamespace
 
 import markdown as markdown_lib
 import nh3
 from babel.numbers import format_currency, get_currency_precision
 from flask import Flask, current_app, g, get_flashed_messages, render_template, request
-from flask_login import current_user
 from flask.globals import _cv_app
 from flask_babel import format_datetime, get_locale, get_translations
+from flask_login import current_user
 from markupsafe import Markup
 
 #: Tags and attributes that survive sanitising of resident-written Markdown.  No scripts, no styles,
@@ -87,8 +87,21 @@ def request_translations():
 
 #: Fragments of the layout that depend on the sign-in link's ``next`` target (the page's own path).
 _PATH_DEPENDENT = frozenset({"_site_header.html"})
-_CHROME_KEY = "pbvote.site_chrome"
-_CHROME_LIMIT = 2048
+#: Rendered pieces kept per app (:func:`_kept`); a store is emptied when it reaches this size.
+_KEPT_LIMIT = 4096
+
+
+def _kept(store: str, key: Hashable, render: Callable[[], object]):
+    """``render()`` once per app, language, script root and ``key``, then the kept result (the
+    store ``store`` of ``app.extensions`` is emptied when it reaches :data:`_KEPT_LIMIT`)."""
+    kept = current_app.extensions.setdefault(store, {})
+    full_key = (key, str(get_locale()), request.script_root)
+    value = kept.get(full_key)
+    if value is None:
+        if len(kept) >= _KEPT_LIMIT:
+            kept.clear()
+        value = kept[full_key] = render()
+    return value
 
 
 def sign_in_target() -> str | None:
@@ -105,17 +118,10 @@ def site_chrome(name: str) -> Markup:
 
     What it shows depends on nothing else (no account, no CSRF token), and it was half the time to
     render a small page such as a ballot's receipt.  Signed-in visitors get their header rendered
-    afresh (``base.html`` includes it directly).  The store is emptied when it reaches
-    :data:`_CHROME_LIMIT` fragments (one per path at most).
+    afresh (:func:`site_header`).
     """
-    store = current_app.extensions.setdefault(_CHROME_KEY, {})
-    key = (name, str(get_locale()), request.script_root, sign_in_target() if name in _PATH_DEPENDENT else None)
-    fragment = store.get(key)
-    if fragment is None:
-        if len(store) >= _CHROME_LIMIT:
-            store.clear()
-        fragment = store[key] = Markup(render_template(name))
-    return fragment
+    key = (name, sign_in_target() if name in _PATH_DEPENDENT else None)
+    return _kept("pbvote.site_chrome", key, lambda: Markup(render_template(name)))
 
 
 def site_header() -> Markup:
@@ -138,8 +144,6 @@ def flash_messages() -> Markup:
 _SLOT_NONCE = secrets.token_hex(8)
 _SLOT = "\x00pbvote-slot-" + _SLOT_NONCE + ":{}\x00"
 _SLOT_RE = re.compile("\x00pbvote-slot-" + _SLOT_NONCE + ":(\\w+)\x00")
-_SKELETON_KEY = "pbvote.skeletons"
-_SKELETON_LIMIT = 4096
 
 
 def render_with_slots(template: str, key: Hashable, slots: dict[str, Callable[[], str]], **context) -> str:
@@ -152,17 +156,14 @@ def render_with_slots(template: str, key: Hashable, slots: dict[str, Callable[[]
     template render whole, too).  ``context`` is all the skeleton sees, and ``key`` must determine
     it; the site header and the flashed messages are slots of ``base.html`` already (``header``,
     ``flashes``), so a skeleton never holds anything of one visitor.  ``slots`` map each name to a
-    function returning safe HTML.  The store is emptied when it reaches :data:`_SKELETON_LIMIT`.
+    function returning safe HTML.
     """
-    store = current_app.extensions.setdefault(_SKELETON_KEY, {})
-    full_key = (template, key, str(get_locale()), request.script_root)
-    pieces = store.get(full_key)
-    if pieces is None:
+
+    def skeleton() -> list[str]:
         markers = SimpleNamespace(**{name: Markup(_SLOT.format(name)) for name in slots})
-        pieces = _SLOT_RE.split(render_template(template, slots=markers, **context))
-        if len(store) >= _SKELETON_LIMIT:
-            store.clear()
-        store[full_key] = pieces
+        return _SLOT_RE.split(render_template(template, slots=markers, **context))
+
+    pieces = _kept("pbvote.skeletons", (template, key), skeleton)
     # re.split with one group: the frame's text at even positions, slot names at odd ones.
     return "".join(piece if i % 2 == 0 else str(slots[piece]()) for i, piece in enumerate(pieces))
 

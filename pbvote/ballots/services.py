@@ -525,6 +525,13 @@ def _cast_first_ballot_pg(voter: Voter, budget: Budget, choices: list[Choice], v
     return tuple(rows[0]) if rows else None
 
 
+def _note_frozen(budget: Budget, now: datetime) -> None:
+    """Tell a loaded ``Budget`` that the statement just written froze it (no reload); a read-only
+    snapshot (:mod:`pbvote.ballots.snapshots`) lives for this request only and needs nothing."""
+    if isinstance(budget, Budget):
+        attributes.set_committed_value(budget, "frozen_at", now)
+
+
 def _loaded_ballot(ballot_id: int, values: dict, choices: list[Choice]) -> Ballot:
     """The ballot just inserted with Core statements, put in the session as if loaded (no query)."""
     ballot = Ballot(id=ballot_id, superseded_at=None, voided_at=None, voided_by_id=None, void_reason=None, **values)
@@ -587,8 +594,8 @@ def cast_ballot(
             raise Conflict(_("You have already voted in this budget.")) from None
         if written is not None:
             participation_id, ballot_id = written
-            if budget.frozen_at is None and isinstance(budget, Budget):
-                attributes.set_committed_value(budget, "frozen_at", now)
+            if budget.frozen_at is None:
+                _note_frozen(budget, now)
             values["participation_id"] = participation_id if cycle.allow_vote_change else None
             return CastResult(_loaded_ballot(ballot_id, values, choices), code)
         participation_id = None  # the voter took part before: nothing was written
@@ -634,8 +641,7 @@ def cast_ballot(
         db.session.execute(
             sa.update(Budget).where(Budget.id == budget.id, Budget.frozen_at.is_(None)).values(frozen_at=now)
         )
-        if isinstance(budget, Budget):
-            attributes.set_committed_value(budget, "frozen_at", now)
+        _note_frozen(budget, now)
 
     # The audit entry names the budget, never the ballot: it must not re-link voter and contents.
     via = "account" if voter.user is not None else "access_code"

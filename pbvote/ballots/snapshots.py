@@ -19,7 +19,16 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
-from pbvote.cycles.models import BallotType, Budget, BudgetState, Cycle, DistrictEligibility, Phase, PhaseKind, PhaseTimeline
+from pbvote.cycles.models import (
+    BallotType,
+    Budget,
+    BudgetState,
+    Cycle,
+    DistrictEligibility,
+    Phase,
+    PhaseKind,
+    PhaseTimeline,
+)
 from pbvote.db import driver_rows
 from pbvote.extensions import db
 

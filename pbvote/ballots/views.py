@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from pbvote import ratelimit
 from pbvote.auth.models import Role, User
 from pbvote.auth.session import public, role_required
 from pbvote.ballots import services
@@ -45,7 +46,6 @@ from pbvote.ballots.snapshots import BudgetSnapshot, load_cast_target
 from pbvote.cycles.models import BallotType, Budget, Cycle, District
 from pbvote.cycles.services import get_public_cycle
 from pbvote.errors import DomainError, InvalidBallot
-from pbvote import ratelimit
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option
 from pbvote.templating import flash_messages, render_with_slots, site_header
@@ -90,6 +90,8 @@ _BUDGET = (
     .where(Budget.id == sa.bindparam("budget_id"))
     .options(joinedload(Budget.cycle).joinedload(Cycle.phases))
 )
+
+
 def _check_public(budget: Budget | None) -> Budget:
     if budget is None or not budget.cycle.is_published:
         abort(404)

@@ -212,7 +212,6 @@ class Budget(BudgetState, db.Model):
         sa.UniqueConstraint("cycle_id", "name"),
     )
 
-
     def __repr__(self) -> str:
         return f"<Budget {self.id} {self.name}>"
 
