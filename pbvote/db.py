@@ -21,6 +21,7 @@ import os
 import time
 
 import sqlalchemy as sa
+from psycopg import pq
 from flask import Flask, g, has_app_context, has_request_context, request
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -102,6 +103,9 @@ def ping_idle_connections(engine: sa.Engine, idle_seconds: float) -> None:
             raise sa.exc.DisconnectionError(f"idle connection failed its test: {error}") from error
 
 
+#: libpq's status of a statement that returned rows (``psycopg.pq.ExecStatus.TUPLES_OK``).
+_TUPLES_OK = pq.ExecStatus.TUPLES_OK
+
 #: SQL text of statements compiled once per dialect for :func:`driver_rows`.
 _COMPILED: dict[tuple[str, object], str] = {}
 
@@ -135,7 +139,10 @@ def driver_rows(statement, params: dict) -> list[tuple]:
             # As SQLAlchemy would: statement counters and tracing still see the statement.
             connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
         cursor.execute(sql, params, prepare=True)
-        return cursor.fetchall() if cursor.description is not None else []
+        # Rows only from a statement that returns some (``cursor.description`` would build a column
+        # object per column on every call).
+        result = cursor.pgresult
+        return cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
     except connection.dialect.loaded_dbapi.Error as error:
         # What SQLAlchemy does for its own statements: a connection the server dropped is
         # discarded at once (not handed to the next request), and the error reads as SQLAlchemy's.

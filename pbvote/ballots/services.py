@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import attributes, make_transient_to_detached, selectinload
+from sqlalchemy.orm import attributes, selectinload
 
 from pbvote import audit
 from pbvote.auth.models import User
@@ -387,13 +387,36 @@ def voting_overview(cycle: Cycle, voter: Voter | None, now: datetime | None = No
 # -- casting ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class StoredBallot:
+    """A ballot just written by :func:`cast_ballot`, as plain values: what its receipt shows, read
+    the way a :class:`Ballot` is (``id``, ``cast_at``, ``choices``, ``superseded_at``,
+    ``voided_at``), without building ORM objects on the hot path of a vote."""
+
+    id: int
+    cast_at: datetime
+    choices: tuple[Choice, ...]
+    superseded_at: datetime | None = None
+    voided_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class CastResult:
-    ballot: Ballot
+    """What :func:`cast_ballot` did: the ballot stored (or found again, for a retry) and its
+    tracking code."""
+
+    stored: StoredBallot | Ballot
     tracking_code: str
     #: True when this was a retry of a submission that had already been stored.
     replayed: bool = False
     superseded: Ballot | None = None
+
+    @property
+    def ballot(self) -> Ballot:
+        """The stored ballot as an object of the session (loaded on first use: the cast builds none)."""
+        if isinstance(self.stored, Ballot):
+            return self.stored
+        return db.session.get(Ballot, self.stored.id)
 
 
 def new_submission_token() -> str:
@@ -532,18 +555,8 @@ def _note_frozen(budget: Budget, now: datetime) -> None:
         attributes.set_committed_value(budget, "frozen_at", now)
 
 
-def _loaded_ballot(ballot_id: int, values: dict, choices: list[Choice]) -> Ballot:
-    """The ballot just inserted with Core statements, put in the session as if loaded (no query)."""
-    ballot = Ballot(id=ballot_id, superseded_at=None, voided_at=None, voided_by_id=None, void_reason=None, **values)
-    rows = []
-    for c in choices:
-        row = BallotChoice(ballot_id=ballot_id, proposal_id=c.proposal_id, points=c.points, rank=c.rank)
-        make_transient_to_detached(row)
-        rows.append(row)
-    make_transient_to_detached(ballot)
-    attributes.set_committed_value(ballot, "choices", rows)
-    db.session.add(ballot)  # persistent and unchanged: the identity map knows it, nothing to flush
-    return ballot
+def _stored(ballot_id: int, now: datetime, choices: list[Choice]) -> StoredBallot:
+    return StoredBallot(ballot_id, now, tuple(choices))
 
 
 def cast_ballot(
@@ -563,7 +576,8 @@ def cast_ballot(
     :func:`ballot_snapshot` (or :func:`ballot_proposals`) for ``budget`` if the caller already has it.
 
     The rows are written with Core statements, not the ORM's unit of work (this is the hot path of
-    a vote); the returned ballot is an object of the session holding what was written.
+    a vote); the result holds what was written as plain values (:class:`StoredBallot`), and its
+    ``ballot`` loads the ORM object when asked.
     """
     if not isinstance(token, str) or not TOKEN_RE.match(token):
         raise InvalidInput(_("The form is incomplete. Reload the page and try again."))
@@ -597,7 +611,7 @@ def cast_ballot(
             if budget.frozen_at is None:
                 _note_frozen(budget, now)
             values["participation_id"] = participation_id if cycle.allow_vote_change else None
-            return CastResult(_loaded_ballot(ballot_id, values, choices), code)
+            return CastResult(_stored(ballot_id, now, choices), code)
         participation_id = None  # the voter took part before: nothing was written
     else:
         participation_id = _insert_participation(voter, budget, now)
@@ -648,7 +662,7 @@ def cast_ballot(
     if previous is not None:
         audit.write("ballot.superseded", actor=voter.user, subject=budget, via=via)
     audit.write("ballot.cast", actor=voter.user, subject=budget, via=via, channel=BallotChannel.ONLINE.value)
-    return CastResult(_loaded_ballot(ballot_id, values, choices), code, superseded=previous)
+    return CastResult(_stored(ballot_id, now, choices), code, superseded=previous)
 
 
 def live_ballot(voter: Voter, budget: Budget) -> Ballot | None:

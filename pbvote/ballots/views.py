@@ -297,7 +297,7 @@ def cast(budget_id: int):
     receipts[str(budget.id)] = result.tracking_code
     session[RECEIPTS_KEY] = receipts
     # Rendered before the commit, which would expire every loaded object (and reload each one).
-    page = _render_receipt(budget, result.ballot, result.tracking_code, proposals, just_cast=True)
+    page = _render_receipt(budget, result.stored, result.tracking_code, proposals, just_cast=True)
     db.session.commit()
     return page
 

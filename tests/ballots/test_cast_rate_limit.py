@@ -40,3 +40,19 @@ def test_other_voters_from_the_same_address_are_not_affected(app, voting_budget,
     token = csrf_token(neighbour, f"/ballots/{budget.id}")
     response = neighbour.post(f"/ballots/{budget.id}/cast", data={"csrf_token": token, "projects": [projects[1].id], "token": "neighbour-" + "z" * 24})
     assert response.status_code == 200
+
+
+def test_endpoints_skipped_by_flask_limiter_have_no_limit_of_its_own(app):
+    """The cast counts against its own limit in the view, so Flask-Limiter's before-request check
+    is skipped for it (pbvote.extensions.OWN_LIMIT_ENDPOINTS): a ``@limiter.limit`` added there
+    later, or a default limit, would be ignored, so there must be none."""
+    from flask_limiter.util import get_qualified_name
+
+    from pbvote.extensions import OWN_LIMIT_ENDPOINTS, limiter
+
+    assert OWN_LIMIT_ENDPOINTS <= set(app.view_functions)
+    assert not limiter.limit_manager.default_limits and not limiter.limit_manager.application_limits
+    for endpoint in OWN_LIMIT_ENDPOINTS:
+        assert limiter.limit_manager.decorated_limits(get_qualified_name(app.view_functions[endpoint])) == []
+    # The check is still made for every other limited endpoint: a decorated one is found.
+    assert limiter.limit_manager.decorated_limits(get_qualified_name(app.view_functions["auth.sign_in"]))
