@@ -118,6 +118,13 @@ def _kept(store: str, key: Hashable, render: Callable[[], object]):
     return value
 
 
+def kept_fragment(template: str, key: Hashable, **context) -> Markup:
+    """``template`` rendered with ``context`` once per app, language and ``key`` (which must
+    determine ``context``), then kept: for small pieces that recur on hot pages (a project's line on
+    a receipt)."""
+    return _kept("pbvote.fragments", (template, key), lambda: Markup(render_template(template, **context)))
+
+
 def sign_in_target() -> str | None:
     """Where the header's sign-in link sends the visitor back to: the page they are on, unless that
     is the sign-in or sign-up page itself, or the answer to a POST (a URL that cannot be fetched)."""

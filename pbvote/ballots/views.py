@@ -25,6 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
 from pbvote import ratelimit
@@ -48,7 +49,7 @@ from pbvote.cycles.services import get_public_cycle
 from pbvote.errors import DomainError, InvalidBallot
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option
-from pbvote.templating import flash_messages, render_with_slots, site_header
+from pbvote.templating import datetime_format, flash_messages, kept_fragment, money, render_with_slots, site_header
 
 bp = Blueprint("ballots", __name__)
 
@@ -304,32 +305,45 @@ def cast(budget_id: int):
 
 def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
     """The receipt page, from a kept skeleton (:func:`pbvote.templating.render_with_slots`): its frame
-    depends only on the budget's id and name, the cycle's slug and ``just_cast``; the ballot's own
-    part (``ballots/_receipt_ballot.html``) is rendered for every receipt."""
+    depends only on the budget, the cycle, ``just_cast``, the ballot's status and whether it is
+    blank; the codes, the time, the choices (each project's line kept too) and the total are filled
+    in for every receipt."""
     cycle = budget.cycle
     by_id = {p.id: p for p in proposals}
-    ballot_part = dict(
-        budget=budget,
-        cycle=cycle,
-        ballot=ballot,
-        state=services.ballot_state(ballot),
-        tracking_code=services.format_code(tracking_code),
-        short_code=services.format_code(tracking_code[:8]),
-        by_id=by_id,
-        total=services.spent_amount(proposals, ballot.choices),
-        BallotType=BallotType,
-    )
+    choices = ballot.choices
+    if budget.ballot_type == BallotType.RANKING:
+        choices = sorted(choices, key=lambda c: c.rank)
+    state = services.ballot_state(ballot)
+
+    def choice_lines() -> Markup:
+        return Markup("").join(
+            kept_fragment(
+                "ballots/_receipt_choice.html",
+                (budget.id, c.proposal_id, c.points, c.rank, by_id[c.proposal_id].title, by_id[c.proposal_id].ballot_amount, cycle.currency),
+                proposal=by_id[c.proposal_id],
+                choice=c,
+                currency=cycle.currency,
+            )
+            for c in choices
+        )
+
     return render_with_slots(
         "ballots/receipt.html",
-        (budget.id, budget.name, cycle.slug, just_cast),
+        (budget.id, budget.name, budget.ballot_type, cycle.slug, cycle.currency, just_cast, state, not choices),
         {
             "header": site_header,
             "flashes": flash_messages,
-            "ballot": lambda: render_template("ballots/_receipt_ballot.html", **ballot_part),
+            "short_code": lambda: escape(services.format_code(tracking_code[:8])),
+            "tracking_code": lambda: escape(services.format_code(tracking_code)),
+            "cast_at": lambda: escape(datetime_format(ballot.cast_at, "medium")),
+            "choices": choice_lines,
+            "total": lambda: escape(money(services.spent_amount(proposals, choices), cycle.currency)),
         },
         budget=budget,
         cycle=cycle,
         just_cast=just_cast,
+        state=state,
+        blank=not choices,
     )
 
 
