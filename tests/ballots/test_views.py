@@ -226,3 +226,51 @@ def test_code_cast_audits_the_budget_and_the_receipt_links_sign_in_without_the_p
     assert "next=" not in page
     entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "ballot.cast"))
     assert (entry.subject_type, entry.subject_id, entry.actor_id) == ("Budget", budget.id, None)
+
+
+def _receipt_of(client, budget, data):
+    review = post(client, f"/ballots/{budget.id}/review", data, f"/ballots/{budget.id}")
+    assert review.status_code == 200, review.get_data(as_text=True)
+    cast = post(client, f"/ballots/{budget.id}/cast", {**data, "token": form_token(review)}, f"/ballots/{budget.id}")
+    assert cast.status_code == 200
+    return cast.get_data(as_text=True)
+
+
+def _choices_of(page: str) -> str:
+    return page.split("Your choices", 1)[1].split("</div>", 1)[0]
+
+
+def test_kept_receipt_frames_carry_each_voters_own_codes_choices_points_and_total(app, client, voting_budget, make_user, login):
+    """The receipt page is rendered from a kept frame (per budget, status and blankness) with the
+    codes, time, choices and total filled in: a second voter of the same budget sees only their own."""
+    budget, ps = voting_budget("cumulative", points_total=10, max_choices=None)
+    login(make_user(verified=True))
+    first = _receipt_of(client, budget, {f"points_{ps[0].id}": "7", f"points_{ps[1].id}": "3"})
+    other = app.test_client()
+    from conftest import sign_in
+
+    sign_in(other, make_user(verified=True))
+    second = _receipt_of(other, budget, {f"points_{ps[2].id}": "1"})
+
+    mine, theirs = _choices_of(first), _choices_of(second)
+    assert f"{ps[0].title} — €30,000 · 7 points" in mine and f"{ps[1].title} — €40,000 · 3 points" in mine
+    assert "Total: €70,000" in mine and ps[2].title not in mine
+    assert f"{ps[2].title} — €50,000 · 1 point</li>" in theirs and "Total: €50,000" in theirs
+    assert ps[0].title not in theirs and "7 points" not in theirs
+    codes = [re.search(r'id="tracking-code">([^<]+)<', page).group(1) for page in (first, second)]
+    assert codes[0] != codes[1]
+    # The printable receipt (a GET, the same kept frame) shows the same choices again.
+    again = client.get(f"/ballots/{budget.id}/receipt").get_data(as_text=True)
+    assert _choices_of(again) == mine and codes[0] in again and "Thank you" not in again
+
+
+def test_receipt_of_a_ranking_shows_ranks_and_of_an_empty_ballot_says_blank(client, voting_budget, resident):
+    ranking, rs = voting_budget("ranking", max_choices=2)
+    page = _receipt_of(client, ranking, {f"rank_{rs[2].id}": "1", f"rank_{rs[0].id}": "2"})
+    choices = _choices_of(page)
+    assert f"{rs[2].title} — €50,000 · rank 1" in choices and f"{rs[0].title} — €30,000 · rank 2" in choices
+    assert choices.index(rs[2].title) < choices.index(rs[0].title)
+
+    blank_budget, _bs = voting_budget("approval", min_choices=0, max_choices=2)
+    page = _receipt_of(client, blank_budget, {})
+    assert "A blank ballot." in _choices_of(page) and "Total: €0" in page and "review-choices" not in _choices_of(page)
