@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
-from psycopg import pq
 from flask import Flask, g, has_app_context, has_request_context, request
+from psycopg import pq
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -110,11 +112,24 @@ _TUPLES_OK = pq.ExecStatus.TUPLES_OK
 _COMPILED: dict[tuple[str, object], str] = {}
 
 
-def driver_rows(statement, params: dict) -> list[tuple]:
+@contextmanager
+def autocommit_connection() -> Iterator[sa.Connection]:
+    """A pooled connection of the app's engine outside any transaction: every statement on it is
+    its own transaction, committed (durably, with ``synchronous_commit``) when it returns, and no
+    ``BEGIN`` or ``COMMIT`` round trip is spent.  For a hot path that reads, then writes everything
+    it writes in one statement (the first ballot of an access code: :func:`pbvote.ballots.views.cast`).
+    """
+    from pbvote.extensions import db
+
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def driver_rows(statement, params: dict, connection: sa.Connection | None = None) -> list[tuple]:
     """Run ``statement`` (a SQLAlchemy statement, or SQL text in the driver's ``%(name)s`` style) on
-    the session's connection, in its transaction, straight through the PostgreSQL driver; the rows as
-    plain tuples of the driver's own values (no result processing: enums come back as their string
-    values, JSON as parsed by psycopg).
+    ``connection``, by default the session's (in its transaction), straight through the PostgreSQL
+    driver; the rows as plain tuples of the driver's own values (no result processing: enums come
+    back as their string values, JSON as parsed by psycopg).
 
     For the few statements of the ballot cast, where SQLAlchemy's result set-up (column metadata
     per execution) cost more than the database: prepared once per connection by psycopg, no per-call
@@ -123,9 +138,10 @@ def driver_rows(statement, params: dict) -> list[tuple]:
     dropped connection is invalidated, as SQLAlchemy does for its own statements.
     PostgreSQL only; everything else goes through the session as usual.
     """
-    from pbvote.extensions import db
+    if connection is None:
+        from pbvote.extensions import db
 
-    connection = db.session.connection()
+        connection = db.session.connection()
     if isinstance(statement, str):
         sql = statement
     else:

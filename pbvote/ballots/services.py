@@ -175,13 +175,14 @@ class BallotProposal:
 SNAPSHOT_CACHE = "pbvote.ballot_snapshots"
 
 
-def ballot_snapshot(budget: Budget) -> tuple[BallotProposal, ...]:
+def ballot_snapshot(budget: Budget, connection: sa.Connection | None = None) -> tuple[BallotProposal, ...]:
     """The projects on ``budget``'s ballot (the same rule as :func:`ballot_proposals`), as snapshots.
 
     Once a budget is frozen (its first ballot, ``Budget.frozen_at``) its set of feasible projects and
     their costs can no longer change: the review services refuse it under the budget's row lock.  So
     the snapshot of a frozen budget is kept per app and process, keyed by (budget id, frozen_at), and
     read from the database only once.  An unfrozen budget is read on every call and never kept.
+    ``connection``: read on it instead of the session's (a request that already holds one).
     """
     frozen_at = budget.frozen_at
     cache = current_app.extensions.setdefault(SNAPSHOT_CACHE, {})
@@ -189,7 +190,7 @@ def ballot_snapshot(budget: Budget) -> tuple[BallotProposal, ...]:
         found = cache.get((budget.id, frozen_at))
         if found is not None:
             return found
-    rows = db.session.execute(
+    rows = (connection or db.session).execute(
         sa.select(Proposal.id, Proposal.title, sa.func.coalesce(Proposal.final_amount, Proposal.estimated_amount))
         .where(Proposal.budget_id == budget.id, Proposal.status == ProposalStatus.FEASIBLE)
         .order_by(Proposal.id)
@@ -490,12 +491,7 @@ _INSERT_CHOICE = sa.insert(BallotChoice.__table__)
 #: (a retry, a change of vote, or a conflict).  SQLite keeps the generic path: it has no
 #: data-modifying CTEs.  The audit entry is the same one :func:`pbvote.audit.write` would add.
 _CAST_FIRST_BALLOT_PG = """
-WITH participation AS (
-    INSERT INTO participations (budget_id, user_id, access_code_id, channel, created_at)
-    VALUES (%(budget_id)s, %(user_id)s, %(access_code_id)s, %(channel)s, %(now)s)
-    ON CONFLICT DO NOTHING
-    RETURNING id
-), ballot AS (
+WITH {participation}, ballot AS (
     INSERT INTO ballots (budget_id, channel, cast_at, participation_id, tracking_hash, submission_hash)
     SELECT %(budget_id)s, %(channel)s, %(now)s, CASE WHEN %(keep_link)s THEN participation.id END,
            %(tracking_hash)s, %(submission_hash)s
@@ -517,16 +513,51 @@ _FREEZE_PG = """, frozen AS (
     UPDATE budgets SET frozen_at = %(now)s
     WHERE id = %(budget_id)s AND frozen_at IS NULL AND EXISTS (SELECT 1 FROM ballot)
 )"""
+#: The voter's participation, in a transaction that already holds the voter's row lock.
+_PARTICIPATION_PG = """participation AS (
+    INSERT INTO participations (budget_id, user_id, access_code_id, channel, created_at)
+    VALUES (%(budget_id)s, %(user_id)s, %(access_code_id)s, %(channel)s, %(now)s)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+)"""
+#: An access code's participation in a statement of its own (no transaction around it, the code
+#: read without a lock before): the statement takes the code's row lock itself and writes nothing
+#: unless the code is still as the eligibility check saw it — not cancelled, its batch not
+#: cancelled, not added to an account.  (What else the check read of the code and its batch — cycle,
+#: budget, district — never changes.)  Casts with the same code queue on the lock; the first one's
+#: participation makes the others write nothing, as in a transaction.
+_CODE_PARTICIPATION_PG = """code AS (
+    SELECT access_codes.id FROM access_codes
+    JOIN access_code_batches ON access_code_batches.id = access_codes.batch_id
+    WHERE access_codes.id = %(access_code_id)s AND access_codes.voided_at IS NULL
+      AND access_codes.redeemed_at IS NULL AND access_code_batches.voided_at IS NULL
+    FOR UPDATE OF access_codes
+), participation AS (
+    INSERT INTO participations (budget_id, user_id, access_code_id, channel, created_at)
+    SELECT %(budget_id)s, NULL, code.id, %(channel)s, %(now)s FROM code
+    ON CONFLICT DO NOTHING
+    RETURNING id
+)"""
 #: Run through the driver (:func:`pbvote.db.driver_rows`, prepared once per connection): written in
-#: psycopg's parameter style, with and without the budget's freeze.
-_CAST_PG = {freeze: _CAST_FIRST_BALLOT_PG.replace("{freeze}", _FREEZE_PG if freeze else "") for freeze in (False, True)}
+#: psycopg's parameter style; by (the code checks and locks itself, the budget's freeze).
+_CAST_PG = {
+    (own, freeze): _CAST_FIRST_BALLOT_PG.replace("{participation}", _CODE_PARTICIPATION_PG if own else _PARTICIPATION_PG)
+    .replace("{freeze}", _FREEZE_PG if freeze else "")
+    for own in (False, True)
+    for freeze in (False, True)
+}
 
 
-def _cast_first_ballot_pg(voter: Voter, budget: Budget, choices: list[Choice], values: dict, now: datetime):
+def _cast_first_ballot_pg(voter: Voter, budget: Budget, choices: list[Choice], values: dict, now: datetime,
+                          connection: sa.Connection | None = None):
     """Run :data:`_CAST_FIRST_BALLOT_PG`; (participation id, ballot id), or None if the voter had
     already taken part in ``budget`` (then nothing was written).  A unique constraint's refusal
     (a second live ballot, should the lock ever fail) raises :class:`sqlalchemy.exc.IntegrityError`
-    as a statement run through the session would."""
+    as a statement run through the session would.
+
+    ``connection``: an access code's cast outside any transaction (:func:`pbvote.db.autocommit_connection`);
+    the statement then locks and checks the code itself (:data:`_CODE_PARTICIPATION_PG`), and also
+    returns None when the code changed since it was read."""
     via = "account" if voter.user is not None else "access_code"
     params = {
         "budget_id": budget.id,
@@ -544,7 +575,8 @@ def _cast_first_ballot_pg(voter: Voter, budget: Budget, choices: list[Choice], v
         "audit_data": json.dumps({"via": via, "channel": BallotChannel.ONLINE.value}),
         "address_hash": audit.request_address_hash(),
     }
-    rows = driver_rows(_CAST_PG[budget.frozen_at is None], params)  # IntegrityError as SQLAlchemy's
+    statement = _CAST_PG[connection is not None, budget.frozen_at is None]
+    rows = driver_rows(statement, params, connection)  # IntegrityError as SQLAlchemy's
     return tuple(rows[0]) if rows else None
 
 
@@ -557,6 +589,69 @@ def _note_frozen(budget: Budget, now: datetime) -> None:
 
 def _stored(ballot_id: int, now: datetime, choices: list[Choice]) -> StoredBallot:
     return StoredBallot(ballot_id, now, tuple(choices))
+
+
+def _check_token(token: str) -> None:
+    if not isinstance(token, str) or not TOKEN_RE.match(token):
+        raise InvalidInput(_("The form is incomplete. Reload the page and try again."))
+
+
+def _checked_cast(voter: Voter, budget: Budget, choices: Iterable[Choice], token: str, now: datetime, proposals):
+    """The checks every cast makes (eligibility at ``now``, the ballot's rules), then what it writes:
+    (checked choices, the ballot's column values, the tracking code)."""
+    check_eligible(voter, budget, now)
+    if proposals is None:
+        proposals = ballot_snapshot(budget)
+    choices = check_choices(budget, proposals, choices)
+    code = tracking_code_for(voter, budget, token)
+    values = {
+        "budget_id": budget.id,
+        "channel": BallotChannel.ONLINE,
+        "cast_at": now,
+        "participation_id": None,
+        "tracking_hash": tracking_hash(code),
+        "submission_hash": _submission_hash(voter, budget, token),
+        "supersedes_id": None,
+    }
+    return choices, values, code
+
+
+def cast_first_code_ballot(
+    voter: Voter,
+    budget: Budget,
+    choices: Iterable[Choice],
+    token: str,
+    connection: sa.Connection,
+    *,
+    now: datetime | None = None,
+    proposals: Sequence[Proposal | BallotProposal] | None = None,
+) -> CastResult | None:
+    """An access code's first ballot in ``budget`` as one statement on ``connection``, a PostgreSQL
+    connection outside any transaction (:func:`pbvote.db.autocommit_connection`): stored and
+    committed when this returns, with no ``BEGIN`` or ``COMMIT`` round trip.
+
+    ``voter`` and ``budget`` were read without a lock (:func:`pbvote.ballots.snapshots.load_cast_target`
+    with a connection); the checks are those of :func:`cast_ballot`, and the statement takes the
+    code's row lock and writes nothing unless the code is still usable (:data:`_CODE_PARTICIPATION_PG`).
+    Returns None when nothing was written — the code took part before (a retry, a change of vote,
+    a second ballot) or changed since it was read: then :func:`cast_ballot` under the code's lock
+    decides, as for any cast.  Raises what :func:`cast_ballot` raises for a ballot it would refuse.
+    """
+    if voter.user is not None or connection.dialect.name != "postgresql":
+        raise ValueError("cast_first_code_ballot casts an access code's ballot on PostgreSQL")
+    now = now or utcnow()
+    _check_token(token)
+    choices, values, code = _checked_cast(voter, budget, choices, token, now, proposals)
+    try:
+        written = _cast_first_ballot_pg(voter, budget, choices, values, now, connection)
+    except sa.exc.IntegrityError:
+        return None  # a unique constraint refused it: the locked cast says why
+    if written is None:
+        return None
+    _participation_id, ballot_id = written
+    if budget.frozen_at is None:
+        _note_frozen(budget, now)
+    return CastResult(_stored(ballot_id, now, choices), code)
 
 
 def cast_ballot(
@@ -579,38 +674,22 @@ def cast_ballot(
     a vote); the result holds what was written as plain values (:class:`StoredBallot`), and its
     ``ballot`` loads the ORM object when asked.
     """
-    if not isinstance(token, str) or not TOKEN_RE.match(token):
-        raise InvalidInput(_("The form is incomplete. Reload the page and try again."))
     now = now or utcnow()
+    _check_token(token)
     _lock_voter(voter)
-    check_eligible(voter, budget, now)
-    if proposals is None:
-        proposals = ballot_snapshot(budget)
-    choices = check_choices(budget, proposals, choices)
+    choices, values, code = _checked_cast(voter, budget, choices, token, now, proposals)
+    submission = values["submission_hash"]
     cycle = budget.cycle
-
-    submission = _submission_hash(voter, budget, token)
-    code = tracking_code_for(voter, budget, token)
     previous = None
-    values = {
-        "budget_id": budget.id,
-        "channel": BallotChannel.ONLINE,
-        "cast_at": now,
-        "participation_id": None,
-        "tracking_hash": tracking_hash(code),
-        "submission_hash": submission,
-        "supersedes_id": None,
-    }
     if db.session.connection().dialect.name == "postgresql":
         try:
             written = _cast_first_ballot_pg(voter, budget, choices, values, now)
         except sa.exc.IntegrityError:
             raise Conflict(_("You have already voted in this budget.")) from None
         if written is not None:
-            participation_id, ballot_id = written
+            _participation_id, ballot_id = written
             if budget.frozen_at is None:
                 _note_frozen(budget, now)
-            values["participation_id"] = participation_id if cycle.allow_vote_change else None
             return CastResult(_stored(ballot_id, now, choices), code)
         participation_id = None  # the voter took part before: nothing was written
     else:

@@ -118,9 +118,8 @@ _BALLOT_TYPE = next(i for i, column in enumerate(_BUDGET_COLUMNS) if column is B
 _ELIGIBILITY = next(i for i, column in enumerate(_CYCLE_COLUMNS) if column is Cycle.district_eligibility)
 
 #: One row per phase (or one row with empty phase columns for a cycle without phases), the access
-#: code ``code_id`` and its batch on every row, the code locked (``FOR UPDATE OF access_codes``;
-#: SQLite serialises writers with its IMMEDIATE transactions instead).  Built once.
-_CAST_TARGET = (
+#: code ``code_id`` and its batch on every row.  Built once.
+_CAST_TARGET_READ = (
     sa.select(*_BUDGET_COLUMNS, *_CYCLE_COLUMNS, *_PHASE_COLUMNS, *_CODE_COLUMNS)
     .select_from(Budget)
     .join(Cycle, Cycle.id == Budget.cycle_id)
@@ -129,16 +128,27 @@ _CAST_TARGET = (
     .join(AccessCodeBatch, AccessCodeBatch.id == AccessCode.batch_id)
     .where(Budget.id == sa.bindparam("budget_id"))
     .order_by(Phase.starts_at)
-    .with_for_update(of=AccessCode.__table__)
 )
+#: The same with the code locked (``FOR UPDATE OF access_codes``; SQLite serialises writers with its
+#: IMMEDIATE transactions instead).
+_CAST_TARGET = _CAST_TARGET_READ.with_for_update(of=AccessCode.__table__)
 
 
-def load_cast_target(budget_id: int, code_id: int) -> tuple[BudgetSnapshot, CodeSnapshot] | None:
+def load_cast_target(
+    budget_id: int, code_id: int, connection: sa.Connection | None = None
+) -> tuple[BudgetSnapshot, CodeSnapshot] | None:
     """Budget ``budget_id`` (with its cycle and phases) and access code ``code_id`` under its row lock,
-    in one statement; None when either does not exist (the caller then says which, as before)."""
+    in one statement; None when either does not exist (the caller then says which, as before).
+
+    ``connection``: a PostgreSQL connection outside any transaction
+    (:func:`pbvote.db.autocommit_connection`); the code is then read without a lock, for a write
+    that takes the lock and checks the code again itself (:func:`pbvote.ballots.services.cast_ballot`).
+    """
     params = {"budget_id": budget_id, "code_id": code_id}
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
+    if connection is not None:
+        rows = driver_rows(_CAST_TARGET_READ, params, connection)
+        enums = True
+    elif (connection := db.session.connection()).dialect.name == "postgresql":
         # Straight through the driver (values as stored: the enums are their string values).
         rows = driver_rows(_CAST_TARGET, params)
         enums = True

@@ -46,6 +46,7 @@ from pbvote.ballots.services import Voter
 from pbvote.ballots.snapshots import BudgetSnapshot, load_cast_target
 from pbvote.cycles.models import BallotType, Budget, Cycle, District
 from pbvote.cycles.services import get_public_cycle
+from pbvote.db import autocommit_connection
 from pbvote.errors import DomainError, InvalidBallot
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option
@@ -272,32 +273,67 @@ def _caster_key() -> str:
     return f"cast-address:{request.remote_addr}"
 
 
+def _first_code_ballot(budget_id: int):
+    """The common case on PostgreSQL — an access code's first ballot, with a valid form — in two
+    statements outside any transaction: the budget, its cycle and phases and the code read without a
+    lock, then one statement that locks the code, checks it again and writes everything
+    (:func:`pbvote.ballots.services.cast_first_code_ballot`): no ``BEGIN``, no ``COMMIT`` round trip.
+    (budget, its ballot's projects, the cast's result), or None for anything else — an account,
+    SQLite, an unknown budget or code, a form or ballot to refuse, a code that took part before or
+    changed meanwhile: the cast then goes the ordinary way, under the code's row lock, which also
+    says what is wrong.  Nothing is written unless it succeeds."""
+    code_id = session.get(CODE_KEY)
+    if current_user.is_authenticated or not isinstance(code_id, int) or db.engine.dialect.name != "postgresql":
+        return None
+    with autocommit_connection() as connection:
+        found = load_cast_target(budget_id, code_id, connection)
+        if found is None or not found[0].cycle.is_published:
+            return None
+        budget, code = found
+        # Everything on this one connection: a request that waited for a second one while holding
+        # it could exhaust the pool under a burst of requests served by threads.
+        proposals = services.ballot_snapshot(budget, connection)
+        form = ballot_form(budget, proposals)
+        if not form.validate_on_submit():
+            return None
+        try:
+            result = services.cast_first_code_ballot(
+                Voter(code=code), budget, form.to_choices(), form.token.data or "", connection, proposals=proposals
+            )
+        except DomainError:
+            return None
+    return (budget, proposals, result) if result is not None else None
+
+
 @bp.route("/ballots/<int:budget_id>/cast", methods=["POST"])
 @public
 def cast(budget_id: int):
     # Per voter, re-votes and retries included; checked before anything else (one Redis round trip).
     ratelimit.hit(current_app.config["PBVOTE_CAST_LIMIT"], _caster_key(), "ballots.cast")
-    budget, voter = _public_budget_and_locked_voter(budget_id)
-    if voter is None:
-        flash(_("Sign in or enter your access code to vote."), "info")
-        return redirect(url_for("ballots.vote", slug=budget.cycle.slug))
-    proposals = services.ballot_snapshot(budget)
-    form = ballot_form(budget, proposals)
-    if not form.validate_on_submit():
-        return _render_ballot(budget, form, voter, services.ballot_proposals(budget), status=400)
-    try:
-        result = services.cast_ballot(voter, budget, form.to_choices(), form.token.data or "", proposals=proposals)
-    except InvalidBallot as error:
-        db.session.rollback()
-        add_form_error(form, error)
-        return _render_ballot(budget, form, voter, services.ballot_proposals(budget), status=400)
-    except DomainError:
-        db.session.rollback()
-        raise
+    first = _first_code_ballot(budget_id)
+    if first is not None:
+        budget, proposals, result = first
+    else:
+        budget, voter = _public_budget_and_locked_voter(budget_id)
+        if voter is None:
+            flash(_("Sign in or enter your access code to vote."), "info")
+            return redirect(url_for("ballots.vote", slug=budget.cycle.slug))
+        proposals = services.ballot_snapshot(budget)
+        form = ballot_form(budget, proposals)
+        if not form.validate_on_submit():
+            return _render_ballot(budget, form, voter, services.ballot_proposals(budget), status=400)
+        try:
+            result = services.cast_ballot(voter, budget, form.to_choices(), form.token.data or "", proposals=proposals)
+        except InvalidBallot as error:
+            db.session.rollback()
+            add_form_error(form, error)
+            return _render_ballot(budget, form, voter, services.ballot_proposals(budget), status=400)
+        except DomainError:
+            db.session.rollback()
+            raise
     receipts = dict(session.get(RECEIPTS_KEY, {}))
     receipts[str(budget.id)] = result.tracking_code
     session[RECEIPTS_KEY] = receipts
-    # Rendered before the commit, which would expire every loaded object (and reload each one).
     page = _render_receipt(budget, result.stored, result.tracking_code, proposals, just_cast=True)
     db.session.commit()
     return page

@@ -132,3 +132,116 @@ def test_on_postgresql_the_first_ballot_is_one_write_statement(app, voting_budge
         cast(code, budget, [ps[2]])
     writes = _writes(seen)
     assert len(writes) == 1 and "UPDATE budgets" not in writes[0]
+
+
+# -- an access code's first ballot outside any transaction (PostgreSQL) -------------------------
+
+
+@pytest.fixture
+def pg_only(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the cast outside a transaction is PostgreSQL's")
+
+
+def _read(budget, code):
+    """What the cast view reads first: budget and code, without a lock, outside any transaction."""
+    from pbvote.ballots.snapshots import load_cast_target
+    from pbvote.db import autocommit_connection
+
+    with autocommit_connection() as connection:
+        return load_cast_target(budget.id, code.id, connection)
+
+
+def _cast_unlocked(budget_snapshot, code_snapshot, choices, token="u" * 32):
+    from pbvote.db import autocommit_connection
+
+    with app_request():
+        with autocommit_connection() as connection:
+            return services.cast_first_code_ballot(Voter(code=code_snapshot), budget_snapshot, choices, token, connection)
+
+
+def app_request():
+    from flask import current_app
+
+    return current_app.test_request_context("/", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+
+
+def test_a_codes_first_ballot_is_two_statements_outside_any_transaction(pg_only, client, voting_budget, code_for):
+    """The cast view reads the budget and the code, then writes everything in one statement, both on
+    a connection in autocommit mode: no BEGIN and no COMMIT round trip, stored when it returns."""
+    from conftest import csrf_token, post_form
+
+    budget, ps = voting_budget()
+    _code, clear = code_for(budget.cycle, budget=budget)
+    assert post_form(client, "/vote/code", {"code": clear}, token_page="/vote/code").status_code == 302
+    csrf = csrf_token(client, f"/ballots/{budget.id}")
+    path, project = f"/ballots/{budget.id}/cast", ps[0].id  # (reading them may reload them: not the cast's)
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.lstrip()[:40], conn.connection.driver_connection.autocommit))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.post(path, data={"csrf_token": csrf, "projects": [project], "token": "t" * 32})
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert response.status_code == 200 and "your ballot is cast" in response.get_data(as_text=True)
+    writes = [s for s in seen if s[0].startswith("WITH")]
+    assert len(writes) == 1 and writes[0][0].startswith("WITH code AS") and all(auto for _s, auto in seen), seen
+    assert len(seen) == 3  # the budget with the code, the ballot's projects (then kept), the write
+    assert count_rows(Participation) == 1 and count_rows(Ballot) == 1 and count_rows(BallotChoice) == 1
+    assert count_rows(AuditEntry, AuditEntry.action == "ballot.cast") == 1
+
+
+def test_a_code_cancelled_after_it_was_read_writes_nothing_and_the_locked_cast_refuses(pg_only, voting_budget, code_for, make_user, cast):
+    from pbvote.errors import NotAllowed
+
+    budget, ps = voting_budget()
+    code, clear = code_for(budget.cycle, budget=budget)
+    budget_snapshot, code_snapshot = _read(budget, code)
+    services.void_access_code(make_user("staff"), clear, "Reported stolen")
+    db.session.commit()
+    assert _cast_unlocked(budget_snapshot, code_snapshot, [Choice(ps[0].id)]) is None
+    assert count_rows(Participation) == 0 and count_rows(Ballot) == 0
+    with pytest.raises(NotAllowed):
+        cast(code, budget, [ps[0]])
+
+
+def test_a_code_added_to_an_account_after_it_was_read_writes_nothing(pg_only, voting_budget, code_for, make_user):
+    budget, ps = voting_budget()
+    code, clear = code_for(budget.cycle, budget=budget)
+    budget_snapshot, code_snapshot = _read(budget, code)
+    services.redeem_access_code(make_user(), clear)
+    db.session.commit()
+    assert _cast_unlocked(budget_snapshot, code_snapshot, [Choice(ps[0].id)]) is None
+    assert count_rows(Participation) == 0 and count_rows(Ballot) == 0
+
+
+def test_a_code_that_took_part_writes_nothing_outside_a_transaction(pg_only, voting_budget, code_for, cast):
+    """A retry, a change of vote or a second ballot is never decided without the lock: the
+    statement writes nothing and the ordinary cast decides (here: the same receipt again)."""
+    budget, ps = voting_budget()
+    code, _clear = code_for(budget.cycle, budget=budget)
+    budget_snapshot, code_snapshot = _read(budget, code)
+    first = cast(code, budget, [ps[0]], token="u" * 32)
+    assert _cast_unlocked(budget_snapshot, code_snapshot, [Choice(ps[0].id)], token="u" * 32) is None
+    assert _cast_unlocked(budget_snapshot, code_snapshot, [Choice(ps[1].id)], token="v" * 32) is None
+    assert count_rows(Participation) == 1 and count_rows(Ballot) == 1
+    again = cast(code, budget, [ps[0]], token="u" * 32)
+    assert again.replayed and again.ballot.id == first.ballot.id
+
+
+def test_a_first_ballot_outside_a_transaction_is_checked_like_any_other(pg_only, voting_budget, code_for):
+    from pbvote.errors import InvalidBallot
+
+    budget, ps = voting_budget(max_choices=1)
+    code, _clear = code_for(budget.cycle, budget=budget)
+    budget_snapshot, code_snapshot = _read(budget, code)
+    with pytest.raises(InvalidBallot):
+        _cast_unlocked(budget_snapshot, code_snapshot, [Choice(ps[0].id), Choice(ps[1].id)])
+    assert count_rows(Participation) == 0 and count_rows(Ballot) == 0
+    result = _cast_unlocked(budget_snapshot, code_snapshot, [Choice(ps[2].id)])
+    stored, choices = _stored(result.stored.id)
+    assert choices == [(ps[2].id, None, None)] and stored.tracking_hash == services.tracking_hash(result.tracking_code)
+    assert count_rows(AuditEntry, AuditEntry.action == "ballot.cast") == 1
