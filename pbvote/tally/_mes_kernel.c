@@ -204,6 +204,7 @@ typedef struct {
     int64_t *rem, nrem;        /* projects in the race (in_race tells which are still) */
     int64_t *fresh, stamp;     /* fresh[c] == stamp: lower bound refreshed this round */
     int64_t *close, *cand;
+    int64_t *xs, *ws;          /* scratch: one project's supporters' money and weights */
     int64_t *rq, *rL, *rU, *ren, *red, nr; /* rounds: winner, L <= D p* <= U, exact or red = 0 */
     int64_t *rec, rec_w;       /* record of the rounds (for a run that borrows), width */
     int want_record, err;
@@ -226,6 +227,8 @@ static void run_free(Run *R)
     free(R->fresh);
     free(R->close);
     free(R->cand);
+    free(R->xs);
+    free(R->ws);
     free(R->rq);
     free(R->rL);
     free(R->rU);
@@ -257,6 +260,47 @@ static void compact(Run *R, int64_t c)
     R->dead[c] += dropped;
 }
 
+/* One pass of the poor/rich split at p over xs/ws (the supporters not yet known
+   poor): whoever holds less than p joins the poor (weight *kk, money *poor) and
+   leaves the buffer (p only grows, so the poor stay poor). Branch-free: the split
+   is unpredictable. Returns the new length. */
+static int64_t split(int64_t *xs, int64_t *ws, int64_t len, int64_t p, int64_t *kk,
+                     int64_t *poor)
+{
+    int64_t keep = 0, k = *kk, m = *poor;
+    for (int64_t j = 0; j < len; j++) {
+        int64_t x = xs[j], w = ws[j], is_poor = -(int64_t)(x < p);
+        k += w & is_poor;
+        m += (x * w) & is_poor;
+        xs[keep] = x;
+        ws[keep] = w;
+        keep += 1 + is_poor;
+    }
+    *kk = k;
+    *poor = m;
+    return keep;
+}
+
+/* The poor/rich iteration of lower() and upper(), after the split at p: p = (cost -
+   poor money) / (weight of the others), rounded down (lower) or up (upper), until
+   it no longer grows. The same iterates as recomputing every split from scratch
+   (mes_bounds.py), on a shrinking contiguous buffer. */
+static int iterate(int64_t *xs, int64_t *ws, int64_t len, int64_t n, int64_t kk, int64_t poor,
+                   int64_t cost, int64_t p, int up, int64_t *out)
+{
+    for (;;) {
+        if (n - kk <= 0)
+            return -1;
+        int64_t q = up ? ceildiv(cost - poor, n - kk) : floordiv(cost - poor, n - kk);
+        if (q <= p) {
+            *out = p;
+            return 1;
+        }
+        p = q;
+        len = split(xs, ws, len, p, &kk, &poor);
+    }
+}
+
 /* Integer lower bound of D p* for c (poor/rich iteration on hi, floor division).
    1: *out set; 0: unaffordable for certain; -1: error (the run is undecided). */
 static int lower(Run *R, int64_t c, int64_t p0, int64_t *out)
@@ -266,45 +310,48 @@ static int lower(Run *R, int64_t c, int64_t p0, int64_t *out)
     if (cost < 0)
         return 0;
     const int64_t *hi = R->hi;
-    int64_t len = R->clen[c], S = 0, nz = 0;
+    int64_t len = R->clen[c], n = R->e->total[c], k = R->dead[c];
     const int64_t *ix = R->cidx[c], *w = R->cwt[c];
-    for (int64_t j = 0; j < len; j++) {
-        int64_t x = hi[ix[j]];
-        S += x * w[j];
-        nz += x != 0;
-    }
-    if (S < cost)
-        return 0;
-    if (4 * nz < 3 * len) {
-        compact(R, c);
-        len = R->clen[c];
-        ix = R->cidx[c];
-        w = R->cwt[c];
-    }
-    int64_t n = R->e->total[c], k = R->dead[c];
+    int64_t *xs = R->xs, *ws = R->ws;
     if (n - k <= 0)
         return -1;
     int64_t p = cost / (n - k);
     if (p0 > p)
         p = p0;
-    for (;;) {
-        int64_t kk = k, poor = 0;
-        for (int64_t j = 0; j < len; j++) {
-            int64_t x = hi[ix[j]];
-            if (x < p) {
-                kk += w[j];
-                poor += x * w[j];
-            }
-        }
-        if (n - kk <= 0)
-            return -1;
-        int64_t q = floordiv(cost - poor, n - kk);
-        if (q <= p) {
-            *out = p;
-            return 1;
-        }
-        p = q;
+    /* gather, with the first split at p fused in (the spent out, 0, are poor iff p > 0) */
+    int64_t S = 0, nz = 0, kk = k, poor = 0, keep = 0;
+    for (int64_t j = 0; j < len; j++) {
+        int64_t x = hi[ix[j]], wj = w[j], is_poor = -(int64_t)(x < p);
+        S += x * wj;
+        nz += x != 0;
+        kk += wj & is_poor;
+        poor += (x * wj) & is_poor;
+        xs[keep] = x;
+        ws[keep] = wj;
+        keep += 1 + is_poor;
     }
+    if (S < cost)
+        return 0;
+    if (4 * nz < 3 * len) { /* drop the spent out for good: k changes, start again */
+        compact(R, c);
+        len = R->clen[c];
+        ix = R->cidx[c];
+        w = R->cwt[c];
+        k = R->dead[c];
+        if (n - k <= 0)
+            return -1;
+        p = cost / (n - k);
+        if (p0 > p)
+            p = p0;
+        for (int64_t j = 0; j < len; j++) {
+            xs[j] = hi[ix[j]];
+            ws[j] = w[j];
+        }
+        kk = k;
+        poor = 0;
+        keep = split(xs, ws, len, p, &kk, &poor);
+    }
+    return iterate(xs, ws, keep, n, kk, poor, cost, p, 0, out);
 }
 
 /* Integer upper bound of D p* for c (the same on lo, rounded up).
@@ -316,36 +363,27 @@ static int upper(Run *R, int64_t c, int64_t p0, int64_t *out)
     if (cost < 0)
         return 0;
     const int64_t *lo = R->lo;
-    int64_t len = R->clen[c], S = 0;
+    int64_t len = R->clen[c], n = R->e->total[c], k = R->dead[c];
     const int64_t *ix = R->cidx[c], *w = R->cwt[c];
-    for (int64_t j = 0; j < len; j++)
-        S += lo[ix[j]] * w[j];
-    if (S < cost)
-        return 0;
-    int64_t n = R->e->total[c], k = R->dead[c];
+    int64_t *xs = R->xs, *ws = R->ws;
     if (n - k <= 0)
         return -1;
     int64_t p = ceildiv(cost, n - k);
     if (p0 > p)
         p = p0;
-    for (;;) {
-        int64_t kk = k, poor = 0;
-        for (int64_t j = 0; j < len; j++) {
-            int64_t x = lo[ix[j]];
-            if (x < p) {
-                kk += w[j];
-                poor += x * w[j];
-            }
-        }
-        if (n - kk <= 0)
-            return -1;
-        int64_t q = ceildiv(cost - poor, n - kk);
-        if (q <= p) {
-            *out = p;
-            return 1;
-        }
-        p = q;
+    int64_t S = 0, kk = k, poor = 0, keep = 0;
+    for (int64_t j = 0; j < len; j++) {
+        int64_t x = lo[ix[j]], wj = w[j], is_poor = -(int64_t)(x < p);
+        S += x * wj;
+        kk += wj & is_poor;
+        poor += (x * wj) & is_poor;
+        xs[keep] = x;
+        ws[keep] = wj;
+        keep += 1 + is_poor;
     }
+    if (S < cost)
+        return 0;
+    return iterate(xs, ws, keep, n, kk, poor, cost, p, 1, out);
 }
 
 /* D p* for c exactly, when every supporter of unknown money (lo < hi) is rich for
@@ -711,9 +749,11 @@ static int run_alloc(Run *R, const Elec *e)
     R->rU = malloc(m * sizeof(int64_t));
     R->ren = malloc(m * sizeof(int64_t));
     R->red = malloc(m * sizeof(int64_t));
+    R->xs = malloc(nnz * sizeof(int64_t));
+    R->ws = malloc(nnz * sizeof(int64_t));
     return R->lo && R->hi && R->cidx && R->cwt && R->clen && R->dead && R->own && R->costD &&
            R->stale && R->in_race && R->rem && R->fresh && R->close && R->cand && R->rq &&
-           R->rL && R->rU && R->ren && R->red;
+           R->rL && R->rU && R->ren && R->red && R->xs && R->ws;
 }
 
 static PyObject *bytes_of(const int64_t *a, int64_t n)
