@@ -547,9 +547,11 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     if n == 0:
         order, last = list(free), None
     elif completion in ("add1", "add1+greedy"):
+        st: dict = {}
         order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base,
-                                                  method=ADD1_METHOD)
-        info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t)
+                                                  method=ADD1_METHOD, stats=st)
+        info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t,
+                    mes_kernel_runs=st.get("kernel_runs", 0))
         if last is not None and (final_t != last.t or not isinstance(last, _Run)):
             # explain with the money of the final share itself (same outcome by
             # construction; checked, as a guard on the jump logic)
