@@ -729,10 +729,10 @@ class KernelRun:
                                         self.D)
             if raw is None:  # pragma: no cover - not on real data
                 return 0
-        status, depth = self._call(start_order, alive, raw, finish)
+        _, depth = self._call(start_order, alive, raw, finish)  # (depth 0 if undecided there)
         if depth <= len(plan) and finish:
-            self._continued = self.order
-        return depth if status == 0 else 0
+            self._continued = self.order  # None if the rest was undecided
+        return depth
 
     def plan(self, n_free: int) -> KernelPlan:
         """The rounds as a plan for a certificate at a larger share."""
