@@ -40,8 +40,8 @@ typedef struct { int64_t num, den; } rat; /* num / den, den > 0, num >= 0 */
 typedef struct {
     int64_t m, n_groups, nnz, maxtotal;
     int64_t *ptr;   /* m + 1: supporters of c are entries ptr[c] .. ptr[c+1]-1 */
-    int64_t *idx;   /* nnz: group of each entry */
-    int64_t *wt;    /* nnz: weight of each entry (voters in the group) */
+    int32_t *idx;   /* nnz: group of each entry (int32: half the memory traffic) */
+    int32_t *wt;    /* nnz: weight of each entry (voters in the group) */
     int64_t *total; /* m: total weight of c's supporters */
     int64_t *cost;  /* m: cost in the smallest unit; < 0: too large to be funded */
     int64_t *mult;  /* m: utility multiplier (the cost, or 1), >= 1 */
@@ -103,9 +103,10 @@ static PyObject *py_election(PyObject *self, PyObject *args)
     if (e == NULL)
         return PyErr_NoMemory();
     int64_t np = 0, ni = 0, nw = 0, nc = 0, nm = 0, nt = 0;
+    int64_t *idx = NULL, *wt = NULL;
     if ((e->ptr = copy_int64(o_ptr, &np, "ptr")) == NULL ||
-        (e->idx = copy_int64(o_idx, &ni, "idx")) == NULL ||
-        (e->wt = copy_int64(o_wt, &nw, "wt")) == NULL ||
+        (idx = copy_int64(o_idx, &ni, "idx")) == NULL ||
+        (wt = copy_int64(o_wt, &nw, "wt")) == NULL ||
         (e->cost = copy_int64(o_cost, &nc, "cost")) == NULL ||
         (e->mult = copy_int64(o_mult, &nm, "mult")) == NULL ||
         (e->tie = copy_int64(o_tie, &nt, "tie")) == NULL)
@@ -119,7 +120,9 @@ static PyObject *py_election(PyObject *self, PyObject *args)
         goto fail;
     }
     e->total = calloc((size_t)(e->m > 0 ? e->m : 1), sizeof(int64_t));
-    if (e->total == NULL) {
+    e->idx = malloc((size_t)(ni > 0 ? ni : 1) * sizeof(int32_t));
+    e->wt = malloc((size_t)(ni > 0 ? ni : 1) * sizeof(int32_t));
+    if (e->total == NULL || e->idx == NULL || e->wt == NULL) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -130,22 +133,30 @@ static PyObject *py_election(PyObject *self, PyObject *args)
         }
         int64_t s = 0;
         for (int64_t j = e->ptr[c]; j < e->ptr[c + 1]; j++) {
-            if (e->idx[j] < 0 || e->idx[j] >= n_groups || e->wt[j] < 1 || e->wt[j] >= LIMIT ||
-                s >= LIMIT - e->wt[j]) {
+            if (idx[j] < 0 || idx[j] >= n_groups || idx[j] > INT32_MAX || wt[j] < 1 ||
+                wt[j] > INT32_MAX || s >= LIMIT - wt[j]) {
                 PyErr_SetString(PyExc_ValueError, "bad supporter entry");
                 goto fail;
             }
-            s += e->wt[j];
+            e->idx[j] = (int32_t)idx[j];
+            e->wt[j] = (int32_t)wt[j];
+            s += wt[j];
         }
         e->total[c] = s;
         if (s > e->maxtotal)
             e->maxtotal = s;
     }
+    free(idx);
+    free(wt);
     PyObject *cap = PyCapsule_New(e, CAPSULE, capsule_free);
-    if (cap == NULL)
-        goto fail;
+    if (cap == NULL) {
+        elec_free(e);
+        return NULL;
+    }
     return cap;
 fail:
+    free(idx);
+    free(wt);
     elec_free(e);
     return NULL;
 }
@@ -195,9 +206,9 @@ typedef struct {
     const Elec *e;
     int64_t m, D;
     int64_t *lo, *hi;          /* n_groups each */
-    int64_t **cidx, **cwt;     /* per project: its supporters still holding money (mostly) */
+    int32_t **cidx, **cwt;     /* per project: its supporters still holding money (mostly) */
     int64_t *clen, *dead;      /* their number, and the weight of those dropped (spent out) */
-    int64_t *own;              /* 2 * nnz: where compacted lists are written */
+    int32_t *own;              /* 2 * nnz: where compacted lists are written */
     int64_t *costD;            /* cost * D, or -1: unaffordable for certain */
     rat *stale;                /* per project: a lower bound of its rho (D p* / mult) */
     unsigned char *in_race;
@@ -240,12 +251,12 @@ static void run_free(Run *R)
 static void compact(Run *R, int64_t c)
 {
     const Elec *e = R->e;
-    int64_t *si = R->cidx[c], *sw = R->cwt[c];
-    int64_t *di = R->own + e->ptr[c], *dw = R->own + e->nnz + e->ptr[c];
+    int32_t *si = R->cidx[c], *sw = R->cwt[c];
+    int32_t *di = R->own + e->ptr[c], *dw = R->own + e->nnz + e->ptr[c];
     int64_t len = R->clen[c], k = 0, dropped = 0;
     const int64_t *hi = R->hi;
     for (int64_t j = 0; j < len; j++) { /* k <= j: safe in place */
-        int64_t g = si[j], w = sw[j];
+        int32_t g = si[j], w = sw[j];
         if (hi[g] != 0) {
             di[k] = g;
             dw[k] = w;
@@ -311,7 +322,7 @@ static int lower(Run *R, int64_t c, int64_t p0, int64_t *out)
         return 0;
     const int64_t *hi = R->hi;
     int64_t len = R->clen[c], n = R->e->total[c], k = R->dead[c];
-    const int64_t *ix = R->cidx[c], *w = R->cwt[c];
+    const int32_t *ix = R->cidx[c], *w = R->cwt[c];
     int64_t *xs = R->xs, *ws = R->ws;
     if (n - k <= 0)
         return -1;
@@ -364,7 +375,7 @@ static int upper(Run *R, int64_t c, int64_t p0, int64_t *out)
         return 0;
     const int64_t *lo = R->lo;
     int64_t len = R->clen[c], n = R->e->total[c], k = R->dead[c];
-    const int64_t *ix = R->cidx[c], *w = R->cwt[c];
+    const int32_t *ix = R->cidx[c], *w = R->cwt[c];
     int64_t *xs = R->xs, *ws = R->ws;
     if (n - k <= 0)
         return -1;
@@ -395,7 +406,8 @@ static int exact(Run *R, int64_t c, rat *out)
     int64_t cost = R->costD[c];
     if (cost < 0)
         return 0;
-    const int64_t *lo = R->lo, *hi = R->hi, *ix = e->idx, *w = e->wt;
+    const int64_t *lo = R->lo, *hi = R->hi;
+    const int32_t *ix = e->idx, *w = e->wt;
     int64_t a = e->ptr[c], b = e->ptr[c + 1], n = e->total[c], S = 0;
     for (int64_t j = a; j < b; j++)
         S += hi[ix[j]] * w[j];
@@ -526,7 +538,7 @@ static int decide(Run *R, int64_t *q, int64_t *L, int64_t *U, rat *e)
 static void fund(Run *R, int64_t q, int64_t L, int64_t U, rat e)
 {
     int64_t len = R->clen[q];
-    const int64_t *ix = R->cidx[q];
+    const int32_t *ix = R->cidx[q];
     int64_t *lo = R->lo, *hi = R->hi;
     for (int64_t j = 0; j < len; j++) {
         int64_t g = ix[j];
@@ -715,7 +727,7 @@ static int64_t certify(Run *R, const int64_t *plan, int64_t nplan)
     tidy(R);
     for (int64_t i = 0; i < R->nrem; i++) {
         int64_t c = R->rem[i], S = 0, len = R->clen[c];
-        const int64_t *ix = R->cidx[c], *w = R->cwt[c];
+        const int32_t *ix = R->cidx[c], *w = R->cwt[c];
         if (R->costD[c] < 0)
             continue;
         for (int64_t j = 0; j < len; j++)
@@ -732,11 +744,11 @@ static int run_alloc(Run *R, const Elec *e)
     size_t nnz = (size_t)(e->nnz > 0 ? e->nnz : 1);
     R->lo = malloc(g * sizeof(int64_t));
     R->hi = malloc(g * sizeof(int64_t));
-    R->cidx = malloc(m * sizeof(int64_t *));
-    R->cwt = malloc(m * sizeof(int64_t *));
+    R->cidx = malloc(m * sizeof(int32_t *));
+    R->cwt = malloc(m * sizeof(int32_t *));
     R->clen = malloc(m * sizeof(int64_t));
     R->dead = calloc(m, sizeof(int64_t));
-    R->own = malloc(2 * nnz * sizeof(int64_t));
+    R->own = malloc(2 * nnz * sizeof(int32_t));
     R->costD = malloc(m * sizeof(int64_t));
     R->stale = malloc(m * sizeof(rat));
     R->in_race = calloc(m, 1);

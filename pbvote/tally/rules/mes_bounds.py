@@ -620,7 +620,10 @@ class Kernel:
             return None
         key = ("mes-kernel", tuple(mult), tuple(tie))
         if key not in profile.cache:
-            profile.cache[key] = cls(profile, bsup, mult, tie)
+            # the kernel holds groups and weights as int32
+            fits = bsup.n_groups < 1 << 31 and all(w is None or int(w.max(initial=1)) < 1 << 31
+                                                   for w in bsup.wt)
+            profile.cache[key] = cls(profile, bsup, mult, tie) if fits else None
         return profile.cache[key]
 
     def alive_buffer(self, alive: list[int]) -> bytes:
