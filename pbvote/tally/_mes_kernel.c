@@ -882,11 +882,16 @@ static PyObject *py_run(PyObject *self, PyObject *args)
     } else {
         if (have_borrow && e->m > 0) {
             const int64_t *b = borrow.buf;
-            for (int64_t i = 0; i < bn; i++) /* check the winners, for safety */
-                if (b[i * R.rec_w] < 0 || b[i * R.rec_w] >= e->m) {
+            for (int64_t i = 0; i < bn; i++) { /* check it, for safety: winners, rationals */
+                const int64_t *r = b + i * R.rec_w;
+                int bad = r[0] < 0 || r[0] >= e->m;
+                for (int64_t c = 0; c < e->m && !bad; c++)
+                    bad = r[1 + c] < 0 || r[1 + e->m + c] < 1;
+                if (bad) {
                     PyErr_SetString(PyExc_ValueError, "bad borrowed record");
                     goto done;
                 }
+            }
         }
         status = run_loop(&R, have_borrow ? borrow.buf : NULL, bn, &certified);
     }
