@@ -312,6 +312,34 @@ static int iterate(int64_t *xs, int64_t *ws, int64_t len, int64_t n, int64_t kk,
     }
 }
 
+/* The first pass of lower() and upper(): gather the supporters' money bounds
+   (money[]), total them (*S), count the non-zero ones (*nz), and split at p, the
+   poor added to *kk and *poor, the others copied to xs/ws for iterate(). (The
+   spent out still listed, at 0, are poor iff p > 0, as in mes_bounds.py.) The
+   same split as split(), with the gather fused in: kept apart, as both are the
+   hot loops. */
+static int64_t first_split(const int64_t *money, const int32_t *ix, const int32_t *w,
+                           int64_t len, int64_t p, int64_t *kk, int64_t *poor, int64_t *xs,
+                           int64_t *ws, int64_t *S, int64_t *nz)
+{
+    int64_t sum = 0, z = 0, k = *kk, m = *poor, keep = 0;
+    for (int64_t j = 0; j < len; j++) {
+        int64_t x = money[ix[j]], wj = w[j], is_poor = -(int64_t)(x < p);
+        sum += x * wj;
+        z += x != 0;
+        k += wj & is_poor;
+        m += (x * wj) & is_poor;
+        xs[keep] = x;
+        ws[keep] = wj;
+        keep += 1 + is_poor;
+    }
+    *S = sum;
+    *nz = z;
+    *kk = k;
+    *poor = m;
+    return keep;
+}
+
 /* Integer lower bound of D p* for c (poor/rich iteration on hi, floor division).
    1: *out set; 0: unaffordable for certain; -1: error (the run is undecided). */
 static int lower(Run *R, int64_t c, int64_t p0, int64_t *out)
@@ -320,49 +348,27 @@ static int lower(Run *R, int64_t c, int64_t p0, int64_t *out)
     int64_t cost = R->costD[c];
     if (cost < 0)
         return 0;
-    const int64_t *hi = R->hi;
-    int64_t len = R->clen[c], n = R->e->total[c], k = R->dead[c];
-    const int32_t *ix = R->cidx[c], *w = R->cwt[c];
-    int64_t *xs = R->xs, *ws = R->ws;
-    if (n - k <= 0)
-        return -1;
-    int64_t p = cost / (n - k);
-    if (p0 > p)
-        p = p0;
-    /* gather, with the first split at p fused in (the spent out, 0, are poor iff p > 0) */
-    int64_t S = 0, nz = 0, kk = k, poor = 0, keep = 0;
-    for (int64_t j = 0; j < len; j++) {
-        int64_t x = hi[ix[j]], wj = w[j], is_poor = -(int64_t)(x < p);
-        S += x * wj;
-        nz += x != 0;
-        kk += wj & is_poor;
-        poor += (x * wj) & is_poor;
-        xs[keep] = x;
-        ws[keep] = wj;
-        keep += 1 + is_poor;
-    }
-    if (S < cost)
-        return 0;
-    if (4 * nz < 3 * len) { /* drop the spent out for good: k changes, start again */
-        compact(R, c);
-        len = R->clen[c];
-        ix = R->cidx[c];
-        w = R->cwt[c];
-        k = R->dead[c];
+    int64_t len = R->clen[c], n = R->e->total[c], k = R->dead[c], S, nz, kk, poor, keep;
+    for (int pass = 0;; pass++) {
         if (n - k <= 0)
             return -1;
-        p = cost / (n - k);
+        int64_t p = cost / (n - k);
         if (p0 > p)
             p = p0;
-        for (int64_t j = 0; j < len; j++) {
-            xs[j] = hi[ix[j]];
-            ws[j] = w[j];
-        }
         kk = k;
         poor = 0;
-        keep = split(xs, ws, len, p, &kk, &poor);
+        keep = first_split(R->hi, R->cidx[c], R->cwt[c], len, p, &kk, &poor, R->xs, R->ws, &S,
+                           &nz);
+        if (S < cost)
+            return 0;
+        if (pass == 0 && 4 * nz < 3 * len) { /* drop the spent out for good; again */
+            compact(R, c);
+            len = R->clen[c];
+            k = R->dead[c];
+            continue;
+        }
+        return iterate(R->xs, R->ws, keep, n, kk, poor, cost, p, 0, out);
     }
-    return iterate(xs, ws, keep, n, kk, poor, cost, p, 0, out);
 }
 
 /* Integer upper bound of D p* for c (the same on lo, rounded up).
@@ -373,28 +379,17 @@ static int upper(Run *R, int64_t c, int64_t p0, int64_t *out)
     int64_t cost = R->costD[c];
     if (cost < 0)
         return 0;
-    const int64_t *lo = R->lo;
-    int64_t len = R->clen[c], n = R->e->total[c], k = R->dead[c];
-    const int32_t *ix = R->cidx[c], *w = R->cwt[c];
-    int64_t *xs = R->xs, *ws = R->ws;
+    int64_t len = R->clen[c], n = R->e->total[c], k = R->dead[c], S, nz, kk = k, poor = 0;
     if (n - k <= 0)
         return -1;
     int64_t p = ceildiv(cost, n - k);
     if (p0 > p)
         p = p0;
-    int64_t S = 0, kk = k, poor = 0, keep = 0;
-    for (int64_t j = 0; j < len; j++) {
-        int64_t x = lo[ix[j]], wj = w[j], is_poor = -(int64_t)(x < p);
-        S += x * wj;
-        kk += wj & is_poor;
-        poor += (x * wj) & is_poor;
-        xs[keep] = x;
-        ws[keep] = wj;
-        keep += 1 + is_poor;
-    }
+    int64_t keep = first_split(R->lo, R->cidx[c], R->cwt[c], len, p, &kk, &poor, R->xs, R->ws,
+                               &S, &nz);
     if (S < cost)
         return 0;
-    return iterate(xs, ws, keep, n, kk, poor, cost, p, 1, out);
+    return iterate(R->xs, R->ws, keep, n, kk, poor, cost, p, 1, out);
 }
 
 /* D p* for c exactly, when every supporter of unknown money (lo < hi) is rich for

@@ -13,11 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pbvote.tally import Election, run_rule
-from pbvote.tally.profile import Q, compile_profile
+from pbvote.tally.profile import Q
 from pbvote.tally.rules import mes
 
 from .conftest import FAST_ADD1, shared_files
 from .test_tally_add1_interval import add1, elections
+from .test_tally_mes_bounds import _setup as _bounds_setup
 
 bounds = pytest.importorskip("pbvote.tally.rules.mes_bounds")
 
@@ -44,15 +45,9 @@ def _kernel(request):
 
 
 def _setup(election, utility="cost", tie_break="lexico"):
-    profile = compile_profile(election)
-    support = mes._Support.of(profile, utility)
-    tie = profile.tie_rank(tie_break)
-    free, alive = mes._mes_projects(profile, support)
-    free.sort(key=tie.__getitem__)
-    mult = list(profile.costs) if utility == "cost" else [1] * profile.m
-    bsup = bounds.BoundSupport.of(profile, support)
-    kern = bounds.Kernel.of(profile, bsup, mult, tie)
-    return profile, support, tie, free, alive, mult, bsup, kern
+    """``test_tally_mes_bounds._setup`` and the kernel's copy of the election."""
+    profile, support, tie, free, alive, mult, bsup = _bounds_setup(election, utility, tie_break)
+    return profile, support, tie, free, alive, mult, bsup, bounds.Kernel.of(profile, bsup, mult, tie)
 
 
 def _rounds(run):
