@@ -581,10 +581,12 @@ static int wins_there(const Run *R, int64_t q, int64_t U, rat e, const int64_t *
     return 1;
 }
 
-static void sort_cand(Run *R) /* insertion sort by lower bound: nearly sorted already */
+/* cand = the projects in the race by increasing lower bound. An insertion sort of
+   rem, which keeps the last round's order: nearly sorted already (only the bounds
+   refreshed since have moved). */
+static void sort_cand(Run *R)
 {
-    int64_t *a = R->cand, n = R->nrem;
-    memcpy(a, R->rem, (size_t)n * sizeof(int64_t));
+    int64_t *a = R->rem, n = R->nrem;
     for (int64_t i = 1; i < n; i++) {
         int64_t x = a[i], j = i;
         while (j > 0 && rcmp(R->stale[a[j - 1]], R->stale[x]) > 0) {
@@ -593,6 +595,7 @@ static void sort_cand(Run *R) /* insertion sort by lower bound: nearly sorted al
         }
         a[j] = x;
     }
+    memcpy(R->cand, a, (size_t)n * sizeof(int64_t));
 }
 
 /* The MES loop from the current state (mes_bounds._BoundRun.run). 0 ok, 1 undecided.
