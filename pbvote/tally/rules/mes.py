@@ -68,7 +68,9 @@ know such a range (see :func:`_add1`; the default is ``bounds+auto``):
   integer lower/upper bounds of every voter's money instead of rationals
   (numpy gathers and sums), every decision is taken only when the bounds
   imply it or it is computed exactly, and a run whose decision they cannot
-  take is redone with the exact rationals below. ``bounds+auto`` (the
+  take is redone with the exact rationals below. In the add1 loop the runs
+  are done in C when the optional extension is built (``KernelRun``: the
+  same decisions, one call per run; see ``KERNEL``). ``bounds+auto`` (the
   default) uses the interval certificates upwards while outcomes last, and
   descending blocks of shares where they change at almost every step: a
   run at a smaller share borrows the lower bounds of the run just above

@@ -89,6 +89,13 @@ bounds start one unit of ``1/D`` apart and widen by each winner's payment
 bounds; with ``D`` about ``2**30``-``2**35`` on the shared files they stay
 far below the gaps between competing projects: none of the 19 files needed
 an exact fallback run in its add1 loop (``stats["exact_runs"]``).
+
+**In C** (:class:`KernelRun`, :class:`Kernel`): the optional extension
+``pbvote.tally._mes_kernel`` (``setup.py``) computes the same runs (``run``,
+``certify``, borrowing) with the same bounds, decisions and exact steps,
+rationals as ``int64`` pairs compared in 128-bit integers; anything it cannot
+decide, or whose sizes it cannot guarantee against overflow, comes back as
+undecided and is redone here. The add1 loop uses it when it is built.
 """
 
 from __future__ import annotations
