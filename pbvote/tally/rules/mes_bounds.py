@@ -598,8 +598,9 @@ _I64 = (1 << 62) - 1  # int64 values handed to the kernel stay at or below this
 
 class Kernel:
     """The C kernel's copy of an election (:mod:`pbvote.tally._mes_kernel`): supporter
-    lists as one CSR of ``int64`` (group, weight) entries, costs, utility
-    multipliers and tie-break ranks, built once per (election, utility, tie-break)."""
+    lists as one CSR of (group, weight) entries (``int32`` in the kernel), costs,
+    utility multipliers and tie-break ranks, built once per (election, utility,
+    tie-break) and cached on the compiled profile."""
 
     def __init__(self, profile, bsup: BoundSupport, mult: list[int], tie: list[int]):
         lens = [len(s) for s in bsup.sup]
@@ -622,7 +623,8 @@ class Kernel:
 
     @classmethod
     def of(cls, profile, bsup: BoundSupport, mult: list[int], tie: list[int]):
-        """The cached kernel data, or ``None`` when the extension is not built."""
+        """The cached kernel data, or ``None`` when the extension is not built (or the
+        election has more than ``2**31`` groups or voters in one group)."""
         if _mes_kernel is None:
             return None
         key = ("mes-kernel", tuple(mult), tuple(tie))
@@ -634,9 +636,12 @@ class Kernel:
         return profile.cache[key]
 
     def alive_buffer(self, alive: list[int]) -> bytes:
-        if self._alive[0] is not alive:
-            self._alive = (alive, np.array(alive, dtype=np.int64).tobytes())
-        return self._alive[1]
+        """``alive`` as ``int64`` bytes (cached for the list the add1 loop passes every run;
+        read once, so that two threads sharing this election never mix their lists)."""
+        cached = self._alive
+        if cached[0] is not alive:
+            cached = self._alive = (alive, np.array(alive, dtype=np.int64).tobytes())
+        return cached[1]
 
     def plan_buffer(self, plan, D: int) -> bytes:
         """``(q, theta)`` pairs (currency units) as the kernel's ``(q, num, den)`` of
