@@ -114,6 +114,10 @@ def main(argv=None) -> int:
     if args.files:
         files = [f for f in files if any(s in f.name for s in args.files)]
 
+    from pbvote.tally.rules import mes_bounds
+    print("C kernel (pbvote.tally._mes_kernel): "
+          + ("built, used by MES + add1" if mes_bounds._mes_kernel is not None
+             else "not built (numpy/exact paths, same results)"))
     header = (f"{'file':<42} {'voters':>7} {'proj':>4} {'rule':<9} {'ours s':>8} {'ours cpu':>8} "
               f"{'pabutools s':>11} {'ratio':>6}")
     print(header)
@@ -128,7 +132,8 @@ def main(argv=None) -> int:
                 res = in_child(_timed_child, (path, rule, options), args.add1_cap)
                 ours, cpu = (None, None) if res is None else res[:2]
                 runs = "" if res is None else (f"  {res[2]['mes_runs']} runs for "
-                                               f"{res[2]['naive_mes_runs']} unit steps")
+                                               f"{res[2]['naive_mes_runs']} unit steps, "
+                                               f"{res[2].get('mes_kernel_runs', 0)} in C")
                 add1_files[path.name] = (ours, cpu)
                 if ours is None:
                     add1_complete = False

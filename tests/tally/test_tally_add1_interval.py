@@ -182,7 +182,7 @@ def test_budapest_2024_add1_outcome_holds_at_its_final_share(shared):
 
 @pytest.mark.very_slow
 def test_budapest_2024_add1_settled(shared):
-    """The whole add1 loop (about 12-14 minutes): run by hand with ``-m very_slow`` (not in CI)."""
+    """The whole add1 loop (about 12 s CPU with the C kernel, 100 s without): ``-m very_slow``."""
     _, election = shared(BUDAPEST)
     outcome = run_rule(election, "mes", utility="cost", completion="add1")
     assert list(outcome.selected) == BUDAPEST_ORDER

@@ -68,7 +68,9 @@ know such a range (see :func:`_add1`; the default is ``bounds+auto``):
   integer lower/upper bounds of every voter's money instead of rationals
   (numpy gathers and sums), every decision is taken only when the bounds
   imply it or it is computed exactly, and a run whose decision they cannot
-  take is redone with the exact rationals below. ``bounds+auto`` (the
+  take is redone with the exact rationals below. In the add1 loop the runs
+  are done in C when the optional extension is built (``KernelRun``: the
+  same decisions, one call per run; see ``KERNEL``). ``bounds+auto`` (the
   default) uses the interval certificates upwards while outcomes last, and
   descending blocks of shares where they change at almost every step: a
   run at a smaller share borrows the lower bounds of the run just above
@@ -547,9 +549,11 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     if n == 0:
         order, last = list(free), None
     elif completion in ("add1", "add1+greedy"):
+        st: dict = {}
         order, last, runs, naive, final_t = _add1(profile, support, utility, tie, free, alive, base,
-                                                  method=ADD1_METHOD)
-        info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t)
+                                                  method=ADD1_METHOD, stats=st)
+        info.update(mes_runs=runs, naive_mes_runs=naive, final_per_voter_share=final_t,
+                    mes_kernel_runs=st.get("kernel_runs", 0))
         if last is not None and (final_t != last.t or not isinstance(last, _Run)):
             # explain with the money of the final share itself (same outcome by
             # construction; checked, as a guard on the jump logic)
@@ -588,6 +592,7 @@ def explained_run(profile, support, utility, tie, t, free, alive):
 
 
 FAST = True  # use mes_bounds when it applies (tests compare both)
+KERNEL = True  # in add1, run the bounds in C when the extension is built (tests compare both)
 
 ADD1_METHODS = ("unit", "jump", "interval", "jump+interval", "bounds", "bounds+interval",
                 "bounds+blocks", "bounds+auto")
@@ -866,22 +871,38 @@ def _add1_auto(profile, support, utility, tie, free, alive, base, stats=None, bl
     mult = list(costs) if utility == "cost" else [1] * profile.m
     st = stats if stats is not None else {}
     st.update(runs=0, anchors=0, certify_ok=0, certify_failed=0, continued=0, lengths=[],
-              exact_runs=0, blocks=0)
+              exact_runs=0, blocks=0, kernel_runs=0, kernel_undecided=0)
     alive_set = set(alive)
     n = profile.n_voters
     n_free = len(free)
+    kern = _bounds.Kernel.of(profile, bsup, mult, tie) if KERNEL else None
 
-    def exact(k):
+    def new_run(k, D=None, above=None):
+        """A bound run at ``base + k``: in C when the kernel is built, else numpy."""
+        if kern is not None:
+            st["kernel_runs"] += 1
+            return _bounds.KernelRun(kern, base + k, D=D, borrow=above, record=D is not None)
+        return _bounds._BoundRun(profile, bsup, mult, tie, base + k, D=D,
+                                 borrow=above if isinstance(above, _bounds._BoundRun) else None)
+
+    def fallback(k):
+        """The share ``base + k`` when the kernel's bounds could not decide: the numpy
+        bounds (if the kernel was used), else the exact run."""
+        if kern is not None:
+            st["kernel_undecided"] += 1
+            run = _bounds._BoundRun(profile, bsup, mult, tie, base + k)
+            order = run.run(free, alive)
+            if order is not None:
+                return run, order
         st["exact_runs"] += 1
         run = _Run(profile, support, utility, tie, base + k, track=False)
         return run, run.run(free, alive)
 
     def bound_run(k, D=None, above=None):
         st["runs"] += 1
-        run = _bounds._BoundRun(profile, bsup, mult, tie, base + k, D=D,
-                                borrow=above if isinstance(above, _bounds._BoundRun) else None)
+        run = new_run(k, D, above)
         order = run.run(free, alive)
-        return (run, order) if order is not None else exact(k)
+        return (run, order) if order is not None else fallback(k)
 
     def stops(j, run, order):
         """The loop's result if it ends at step ``j``, else ``None`` (and ``j`` is the previous)."""
@@ -911,9 +932,9 @@ def _add1_auto(profile, support, utility, tie, free, alive, base, stats=None, bl
                 plan = run.plan(n_free)
             last, step = k, length
             while True:
-                probe = _bounds._BoundRun(profile, bsup, mult, tie, base + k + step)
+                probe = new_run(k + step)
                 st["runs"] += 1
-                if probe.certify(free, alive, plan) > len(plan):
+                if probe.certify(free, alive, plan, finish=k + step == last + 1) > len(plan):
                     st["certify_ok"] += 1
                     last = k + step
                     step *= 2
@@ -921,7 +942,7 @@ def _add1_auto(profile, support, utility, tie, free, alive, base, stats=None, bl
                 st["certify_failed"] += 1
                 if k + step == last + 1:
                     nxt = probe.run()
-                    pending = (probe, nxt) if nxt is not None else exact(k + step)
+                    pending = (probe, nxt) if nxt is not None else fallback(k + step)
                     st["continued"] += 1
                 break
             settled = last - k + 1
