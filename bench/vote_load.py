@@ -6,7 +6,9 @@ Run by hand (not part of the tests):
 
 What it does:
 
-1. creates a fresh PostgreSQL database (``--pg-url`` names the server; dropped at the end unless
+1. creates a fresh PostgreSQL database (``--pg-url`` names the server, for example
+   ``--pg-url postgresql+psycopg://postgres@`` with ``PGHOST=/var/run/postgresql`` for its Unix
+   socket; dropped at the end unless
    ``--keep``), migrates it, and creates a cycle in its voting phase with one approval budget;
 2. generates ``--voters`` access codes through the real service, and prepares for each voter a
    browser session holding their code (signed with the server's secret key, as the "enter your
