@@ -31,6 +31,7 @@ db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
+babel = Babel()
 
 #: Endpoints that count against a limit of their own with :func:`pbvote.ratelimit.hit` and have no
 #: ``@limiter.limit``: Flask-Limiter's before-request check (about 70 µs of resolving and filtering
@@ -41,7 +42,6 @@ OWN_LIMIT_ENDPOINTS = frozenset({"ballots.cast"})
 @limiter.request_filter
 def _counted_by_the_view() -> bool:
     return request.endpoint in OWN_LIMIT_ENDPOINTS
-babel = Babel()
 
 
 def enum_column(enum_class: type[enum.Enum], length: int = 24) -> sa.Enum:

@@ -587,8 +587,12 @@ def _note_frozen(budget: Budget, now: datetime) -> None:
         attributes.set_committed_value(budget, "frozen_at", now)
 
 
-def _stored(ballot_id: int, now: datetime, choices: list[Choice]) -> StoredBallot:
-    return StoredBallot(ballot_id, now, tuple(choices))
+def _first_ballot_result(written: tuple[int, int], budget: Budget, now: datetime, choices: list[Choice],
+                         code: str) -> CastResult:
+    """The result once :func:`_cast_first_ballot_pg` has written (participation id, ballot id)."""
+    if budget.frozen_at is None:
+        _note_frozen(budget, now)
+    return CastResult(StoredBallot(written[1], now, tuple(choices)), code)
 
 
 def _check_token(token: str) -> None:
@@ -646,12 +650,7 @@ def cast_first_code_ballot(
         written = _cast_first_ballot_pg(voter, budget, choices, values, now, connection)
     except sa.exc.IntegrityError:
         return None  # a unique constraint refused it: the locked cast says why
-    if written is None:
-        return None
-    _participation_id, ballot_id = written
-    if budget.frozen_at is None:
-        _note_frozen(budget, now)
-    return CastResult(_stored(ballot_id, now, choices), code)
+    return _first_ballot_result(written, budget, now, choices, code) if written is not None else None
 
 
 def cast_ballot(
@@ -687,10 +686,7 @@ def cast_ballot(
         except sa.exc.IntegrityError:
             raise Conflict(_("You have already voted in this budget.")) from None
         if written is not None:
-            _participation_id, ballot_id = written
-            if budget.frozen_at is None:
-                _note_frozen(budget, now)
-            return CastResult(_stored(ballot_id, now, choices), code)
+            return _first_ballot_result(written, budget, now, choices, code)
         participation_id = None  # the voter took part before: nothing was written
     else:
         participation_id = _insert_participation(voter, budget, now)
@@ -741,7 +737,7 @@ def cast_ballot(
     if previous is not None:
         audit.write("ballot.superseded", actor=voter.user, subject=budget, via=via)
     audit.write("ballot.cast", actor=voter.user, subject=budget, via=via, channel=BallotChannel.ONLINE.value)
-    return CastResult(_stored(ballot_id, now, choices), code, superseded=previous)
+    return CastResult(StoredBallot(ballot_id, now, tuple(choices)), code, superseded=previous)
 
 
 def live_ballot(voter: Voter, budget: Budget) -> Ballot | None:
