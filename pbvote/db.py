@@ -100,6 +100,10 @@ def ping_idle_connections(engine: sa.Engine, idle_seconds: float) -> None:
                 cursor.execute("SELECT 1")
             finally:
                 cursor.close()
+            # Hand the connection back exactly as the pool keeps it: outside any transaction.  A
+            # DB-API driver (psycopg) opened one for the test; left open, it would break whatever
+            # comes next, e.g. a switch to autocommit ("can't change 'autocommit' now").
+            dbapi_connection.rollback()
         except Exception as error:
             # The pool discards this connection and retries with a new one.
             raise sa.exc.DisconnectionError(f"idle connection failed its test: {error}") from error
