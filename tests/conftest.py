@@ -34,6 +34,34 @@ from pbvote.proposals.models import Proposal, ProposalStatus
 from pbvote.timeutil import utcnow
 
 PG_URL = os.environ.get("PBVOTE_TEST_DATABASE_URL") or None
+#: ``PBVOTE_REQUIRE_POSTGRES=1`` (set by CI): the run must be on PostgreSQL and reach it; a test that
+#: needs PostgreSQL fails instead of skipping, so the production database is never left untested.
+REQUIRE_POSTGRES = os.environ.get("PBVOTE_REQUIRE_POSTGRES") == "1"
+
+
+def skip_without_postgres(reason: str = "PostgreSQL not configured (set PBVOTE_TEST_DATABASE_URL)") -> None:
+    """Skip a test that needs PostgreSQL on a run without it, or fail it where PostgreSQL is required."""
+    if REQUIRE_POSTGRES:
+        pytest.fail(f"PBVOTE_REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def pytest_sessionstart(session):
+    """With ``PBVOTE_REQUIRE_POSTGRES=1`` the run stops at once unless PostgreSQL answers."""
+    if not REQUIRE_POSTGRES:
+        return
+    if not PG_URL:
+        raise pytest.UsageError("PBVOTE_REQUIRE_POSTGRES=1 needs PBVOTE_TEST_DATABASE_URL (a PostgreSQL database)")
+    engine = sa.create_engine(PG_URL, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name != "postgresql":
+                raise pytest.UsageError(f"PBVOTE_REQUIRE_POSTGRES=1 but PBVOTE_TEST_DATABASE_URL is {connection.dialect.name}")
+            connection.exec_driver_sql("SELECT 1")
+    except sa.exc.OperationalError as error:
+        raise pytest.UsageError(f"PBVOTE_REQUIRE_POSTGRES=1 but PostgreSQL does not answer: {error.orig}") from error
+    finally:
+        engine.dispose()
 PASSWORD = "correct horse battery"
 _counter = count(1)
 _password_hash: str | None = None

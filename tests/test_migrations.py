@@ -14,7 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import PG_URL
+from conftest import PG_URL, skip_without_postgres
 
 from pbvote.cli import alembic_config
 from pbvote.extensions import db
@@ -75,7 +75,7 @@ def run_round_trip(app, url: str, schema: str | None):
 def test_upgrade_matches_models_and_downgrade_to_base(app, tmp_path, backend):
     matching = [b for b in backends(tmp_path) if b[0] == backend]
     if not matching:
-        pytest.skip("PostgreSQL not configured (set PBVOTE_TEST_DATABASE_URL)")
+        skip_without_postgres()
     _name, url, schema = matching[0]
     run_round_trip(app, url, schema)
 
