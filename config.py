@@ -56,7 +56,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_STRATEGY = "sliding-window-counter"
     PBVOTE_SIGNIN_LIMIT_PER_ADDRESS = "30 per 10 minutes"
-    PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT = "5 per 10 minutes"
+    #: Failed sign-ins on one account from one address; then that address is refused for it.
+    PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS = "5 per 10 minutes"
+    #: Failed sign-ins on one account from all addresses (distributed guessing); then addresses that
+    #: have failed on it are refused, while one that has not been failing still signs in.
+    PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT = "100 per hour"
     PBVOTE_SIGNUP_LIMIT = "10 per hour"
     PBVOTE_COMMENT_LIMIT = "10 per minute"
     #: Ballot submissions per voter (re-votes and retries included).
@@ -108,6 +112,7 @@ ENVIRONMENT = {
     "RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
     "SIGNIN_LIMIT_PER_ADDRESS": ("PBVOTE_SIGNIN_LIMIT_PER_ADDRESS", str),
     "SIGNIN_LIMIT_PER_ACCOUNT": ("PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT", str),
+    "SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS": ("PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS", str),
     "SIGNUP_LIMIT": ("PBVOTE_SIGNUP_LIMIT", str),
     "COMMENT_LIMIT": ("PBVOTE_COMMENT_LIMIT", str),
     "CAST_LIMIT": ("PBVOTE_CAST_LIMIT", str),

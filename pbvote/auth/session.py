@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Callable
 
-from flask import Flask, abort, current_app
+from flask import Flask, abort, current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -19,6 +19,22 @@ from pbvote.extensions import db, login_manager
 #: Access levels a view can declare; the route × role test reads them from ``view.pbvote_access``.
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+
+
+#: Session key marking a shared device as a voting kiosk (the cycle's slug); it outlives every
+#: voter's session on that device, and nothing else does.
+KIOSK_KEY = "kiosk"
+
+
+def reset_browser_session() -> None:
+    """Forget everything this browser session holds (an access code, receipts, a signed-in account)
+    except whether the device is a kiosk: the next person at a shared device (a library PC, a kiosk)
+    finds nothing of the previous one.  Called on sign-out, on sign-in (a code held anonymously is
+    dropped) and on a kiosk's "next voter"."""
+    kiosk = session.get(KIOSK_KEY)
+    session.clear()
+    if kiosk is not None:
+        session[KIOSK_KEY] = kiosk
 
 
 def init_login(app: Flask) -> None:

@@ -8,10 +8,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from pbvote import ratelimit
 from pbvote.auth import services
 from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, DetailsForm, RoleForm, SignInForm, SignUpForm
 from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
-from pbvote.auth.session import login_required, public, role_required
+from pbvote.auth.session import login_required, public, reset_browser_session, role_required
 from pbvote.cycles.models import District
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
@@ -39,11 +40,32 @@ def _account_key() -> str:
     return "signin-account:" + services.normalize_email(request.form.get("email", ""))
 
 
-def _signin_failed(response) -> bool:
-    # Only failed attempts count against the account (a successful sign-in redirects).
-    return response.status_code != 302
+def _account_address_key() -> str:
+    return f"{_account_key()}|{request.remote_addr}"
 
 
+def _check_sign_in_allowed() -> None:
+    """Refuse (429) an attempt on an account from an address that keeps failing on it, and, while
+    the account is under distributed guessing (its much higher ceiling of failures from all
+    addresses is reached), from any address that has failed on it.  An address that has not been
+    failing is never refused: a resident can sign in on voting day whoever else is guessing."""
+    config = current_app.config
+    failing_here = ratelimit.used(config["PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS"], _account_address_key(), SIGN_IN_SCOPE)
+    ratelimit.check(config["PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS"], _account_address_key(), SIGN_IN_SCOPE)
+    if failing_here:
+        ratelimit.check(config["PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT"], _account_key(), SIGN_IN_SCOPE)
+
+
+def _count_sign_in(succeeded: bool) -> None:
+    config = current_app.config
+    if succeeded:
+        ratelimit.reset(config["PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS"], _account_address_key(), SIGN_IN_SCOPE)
+        return
+    ratelimit.count(config["PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS"], _account_address_key(), SIGN_IN_SCOPE)
+    ratelimit.count(config["PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT"], _account_key(), SIGN_IN_SCOPE)
+
+
+SIGN_IN_SCOPE = "auth.sign_in.failures"
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])
@@ -70,6 +92,7 @@ def sign_up():
             add_form_error(form, error)
         else:
             db.session.commit()
+            reset_browser_session()
             login_user(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
             return redirect_next()
@@ -79,12 +102,6 @@ def sign_up():
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: current_app.config["PBVOTE_SIGNIN_LIMIT_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_signin_failed,
-)
 def sign_in():
     if current_user.is_authenticated:
         return redirect_next()
@@ -92,13 +109,16 @@ def sign_in():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        _check_sign_in_allowed()
         user = services.authenticate(form.email.data, form.password.data)
+        _count_sign_in(user is not None)
         if user is None:
             db.session.commit()  # keep the audit entry of the failed attempt
             form.form_errors.append(_("That e-mail address and password do not match an account."))
         else:
             remember = bool(form.remember.data) and user.role not in NO_REMEMBER_ROLES
             db.session.commit()
+            reset_browser_session()  # an access code or receipts held before signing in are dropped
             login_user(user, remember=remember)
             flash(_("Signed in as %(name)s.", name=user.display_name), "success")
             return redirect_next()
@@ -114,6 +134,7 @@ def sign_out():
         services.end_sessions(current_user._get_current_object())
         db.session.commit()
     logout_user()
+    reset_browser_session()  # nothing of this account's visit is left for the next person
     flash(_("You are signed out on all your devices."), "info")
     return redirect(url_for("main.index"))
 

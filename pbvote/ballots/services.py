@@ -1012,7 +1012,8 @@ def redeem_access_code(user: User, text: str) -> AccessCode:
         raise Conflict(_("This access code has already been used to vote."), field="code")
     batch = code.batch
     district_id = batch.district_id if batch.budget_id is None else batch.budget.district_id
-    if district_id is not None:
+    if district_id is not None and district_id != user.home_district_id:
+        _refuse_district_move(user, batch.cycle_id)
         user.home_district_id = district_id
     user.verified_at = user.verified_at or utcnow()
     code.redeemed_at = utcnow()
@@ -1020,6 +1021,31 @@ def redeem_access_code(user: User, text: str) -> AccessCode:
     audit.record("access_code.redeemed", actor=user, subject=user, district_id=district_id)
     db.session.flush()
     return code
+
+
+def open_kiosk(actor: User, cycle: Cycle) -> None:
+    """Record that ``actor`` turned a device into a voting kiosk for ``cycle`` (the browser session
+    itself is the view's)."""
+    audit.record("kiosk.opened", actor=actor, subject=cycle)
+    db.session.flush()
+
+
+def _refuse_district_move(user: User, cycle_id: int) -> None:
+    """An account that took part in a district's budget of the cycle keeps its district: a code for
+    another district would otherwise let it vote in a second district's budget."""
+    voted_in = db.session.scalar(
+        sa.select(District.name)
+        .join(Budget, Budget.district_id == District.id)
+        .join(Participation, Participation.budget_id == Budget.id)
+        .where(Participation.user_id == user.id, Budget.cycle_id == cycle_id)
+        .limit(1)
+    )
+    if voted_in is not None:
+        raise Conflict(
+            _("You have already voted in the budget of %(district)s in this cycle, so this code cannot move "
+              "your account to another district. If you have moved, ask the council's staff.", district=voted_in),
+            field="code",
+        )
 
 
 def void_access_code(actor: User, text: str, reason: str) -> AccessCode:

@@ -24,13 +24,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
 from pbvote import ratelimit
 from pbvote.auth.models import Role, User
-from pbvote.auth.session import public, role_required
+from pbvote.auth.session import KIOSK_KEY, public, reset_browser_session, role_required
 from pbvote.ballots import services
 from pbvote.ballots.forms import (
     AccessCodeForm,
@@ -167,6 +167,7 @@ def vote(slug: str):
         statuses=services.voting_overview(cycle, voter),
         code_form=AccessCodeForm(formdata=None),
         receipts=session.get(RECEIPTS_KEY, {}),
+        kiosk=bool(session.get(KIOSK_KEY)),
     )
 
 
@@ -200,16 +201,59 @@ def enter_code():
                 flash(_("Your access code is valid. Choose a budget to vote in."), "success")
             return redirect(url_for("ballots.vote", slug=cycle.slug))
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("ballots/code.html", form=form), status
+    return render_template("ballots/code.html", form=form, kiosk=session.get(KIOSK_KEY)), status
 
 
 @bp.route("/vote/code/forget", methods=["POST"])
 @public
 def forget_code():
     if EmptyForm().validate_on_submit():
-        session.pop(CODE_KEY, None)
-        session.pop(RECEIPTS_KEY, None)
+        reset_browser_session()
         flash(_("This browser no longer holds your access code."), "info")
+    return redirect(url_for("main.index"))
+
+
+# -- kiosk: a shared device where one voter follows another -------------------------------------
+
+
+@bp.route("/cycles/<slug>/kiosk", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def open_kiosk(slug: str):
+    """A volunteer or staff member turns this device into a voting kiosk for the cycle: they are
+    signed out, and after each voter's receipt a "Next voter" button clears the browser session."""
+    cycle = get_public_cycle(slug) or abort(404)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        services.open_kiosk(current_user._get_current_object(), cycle)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        session[KIOSK_KEY] = cycle.slug
+        flash(_("This device is now a voting kiosk. Each voter enters their access code."), "info")
+        return redirect(url_for("ballots.enter_code"))
+    return render_template("ballots/kiosk.html", cycle=cycle, form=form)
+
+
+@bp.route("/kiosk/next", methods=["POST"])
+@public
+def kiosk_next_voter():
+    """Clear everything of the voter who just finished (code, receipts, any sign-in); the device
+    stays a kiosk."""
+    if EmptyForm().validate_on_submit() and session.get(KIOSK_KEY):
+        logout_user()
+        reset_browser_session()
+        flash(_("Ready for the next voter."), "info")
+        return redirect(url_for("ballots.enter_code"))
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/kiosk/close", methods=["POST"])
+@public
+def close_kiosk():
+    if EmptyForm().validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("This device is no longer a voting kiosk."), "info")
     return redirect(url_for("main.index"))
 
 
@@ -363,9 +407,10 @@ def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
             for c in choices
         )
 
+    kiosk = bool(session.get(KIOSK_KEY))
     return render_with_slots(
         "ballots/receipt.html",
-        (budget.id, budget.name, budget.ballot_type, cycle.slug, cycle.currency, just_cast, state, not choices),
+        (budget.id, budget.name, budget.ballot_type, cycle.slug, cycle.currency, just_cast, state, not choices, kiosk),
         {
             "header": site_header,
             "flashes": flash_messages,
@@ -380,6 +425,7 @@ def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
         just_cast=just_cast,
         state=state,
         blank=not choices,
+        kiosk=kiosk,
     )
 
 

@@ -78,6 +78,11 @@ class PhaseTimeline:
         phase = self.phase_at(moment or utcnow())
         return phase is not None and phase.kind == kind
 
+    def voting_has_closed(self, moment: datetime | None = None) -> bool:
+        """True once the voting phase has ended: from then on no phase change may reopen it."""
+        voting = self.phase(PhaseKind.VOTING)
+        return voting is not None and voting.ends_at <= (moment or utcnow())
+
 
 class Cycle(PhaseTimeline, db.Model):
     __tablename__ = "cycles"

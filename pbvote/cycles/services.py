@@ -211,6 +211,10 @@ def set_phases(actor, cycle: Cycle, windows: dict[PhaseKind, tuple[datetime, dat
 
     Phases must start before they end and follow each other in the fixed order without overlapping.
     """
+    now = utcnow()
+    windows = _keep_unchanged_dates(cycle, windows)
+    if cycle.voting_has_closed(now):
+        windows = _keep_ended_phases(cycle, windows, now)
     previous: tuple[PhaseKind, datetime] | None = None
     for kind in PHASE_ORDER:
         window = windows.get(kind)
@@ -233,6 +237,10 @@ def set_phases(actor, cycle: Cycle, windows: dict[PhaseKind, tuple[datetime, dat
         raise InvalidInput(_("A cycle needs at least one phase."))
     before = {p.kind.value: [p.starts_at.isoformat(), p.ends_at.isoformat()] for p in cycle.phases}
     existing = {phase.kind: phase for phase in cycle.phases}
+    voting, new_voting = existing.get(PhaseKind.VOTING), windows.get(PhaseKind.VOTING)
+    if voting is not None and new_voting is not None and voting.starts_at <= now < voting.ends_at < new_voting[1]:
+        audit.record("cycle.voting_extended", actor=actor, subject=cycle,
+                     ends_at=voting.ends_at.isoformat(), new_ends_at=new_voting[1].isoformat())
     for kind in PHASE_ORDER:
         window = windows.get(kind)
         phase = existing.get(kind)
@@ -246,6 +254,52 @@ def set_phases(actor, cycle: Cycle, windows: dict[PhaseKind, tuple[datetime, dat
     db.session.flush()
     after = {p.kind.value: [p.starts_at.isoformat(), p.ends_at.isoformat()] for p in cycle.phases}
     audit.record("cycle.phases_set", actor=actor, subject=cycle, before=before, after=after)
+
+
+def _same_minute(a: datetime, b: datetime) -> bool:
+    return a.replace(second=0, microsecond=0) == b.replace(second=0, microsecond=0)
+
+
+def _keep_unchanged_dates(cycle: Cycle, windows: dict) -> dict:
+    """The form shows dates to the minute: a date given unchanged to the minute keeps its exact
+    stored value (seconds included), so that saving an unchanged form changes nothing."""
+    existing = {phase.kind: phase for phase in cycle.phases}
+    kept = {}
+    for kind, window in windows.items():
+        phase = existing.get(kind)
+        if phase is not None and window is not None and None not in window:
+            window = (
+                phase.starts_at if _same_minute(window[0], phase.starts_at) else window[0],
+                phase.ends_at if _same_minute(window[1], phase.ends_at) else window[1],
+            )
+        kept[kind] = window
+    return kept
+
+
+def _keep_ended_phases(cycle: Cycle, windows: dict, now: datetime) -> dict:
+    """Once voting has closed, the past is fixed: every phase that has ended keeps its dates (the
+    form shows them to the minute, so an unchanged form passes and the exact dates are kept), no
+    phase before voting is added, and so voting cannot be reopened."""
+    windows = dict(windows)
+    existing = {phase.kind: phase for phase in cycle.phases}
+    voting_index = PHASE_ORDER.index(PhaseKind.VOTING)
+    for kind in PHASE_ORDER:
+        phase, window = existing.get(kind), windows.get(kind)
+        if phase is not None and phase.ends_at <= now:
+            if window is None or None in window or not (
+                _same_minute(window[0], phase.starts_at) and _same_minute(window[1], phase.ends_at)
+            ):
+                raise Conflict(
+                    _("%(phase)s has ended and voting has closed: its dates can no longer change, so that "
+                      "voting cannot be reopened.", phase=_phase_name(kind)),
+                    field=kind.value,
+                )
+            windows[kind] = (phase.starts_at, phase.ends_at)
+        elif phase is None and window is not None and PHASE_ORDER.index(kind) <= voting_index:
+            raise Conflict(
+                _("%(phase)s cannot be added once voting has closed.", phase=_phase_name(kind)), field=kind.value
+            )
+    return windows
 
 
 def _phase_name(kind: PhaseKind) -> str:
@@ -435,7 +489,10 @@ def add_category(actor, cycle: Cycle, name: str) -> Category:
 
 
 def delete_category(actor, category: Category) -> None:
-    """Remove a category; its proposals keep going without one."""
+    """Remove a category; its proposals keep going without one.  Not once voting has started in
+    any of the cycle's budgets: projects on a ballot keep the category voters saw."""
+    if is_frozen(category.cycle):
+        raise RulesFrozen(_("Voting has started in this cycle: its categories can no longer be removed."))
     audit.record("category.deleted", actor=actor, subject=category, name=category.name)
     category.cycle.categories.remove(category)
     db.session.flush()

@@ -286,9 +286,14 @@ def delete_category(category_id: int):
     cycle_id = category.cycle_id
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.delete_category(_me(), category)
-    db.session.commit()
-    flash(_("Category removed."), "success")
+    try:
+        services.delete_category(_me(), category)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Category removed."), "success")
     return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle_id)), 303
 
 

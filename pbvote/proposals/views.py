@@ -467,6 +467,8 @@ def review_queue(cycle_id: int):
 @role_required(Role.REVIEWER)
 def review(proposal_id: int):
     proposal = db.get_or_404(Proposal, proposal_id)
+    if not services.can_view(_me(), proposal):
+        abort(404)  # the proposal page's visibility rule: others' drafts stay private
     cycle = proposal.cycle
     form = ReviewForm()
     form.target.choices = [("", "—")] + [
