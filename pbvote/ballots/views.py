@@ -250,7 +250,7 @@ def kiosk_next_voter():
 @bp.route("/kiosk/close", methods=["POST"])
 @public
 def close_kiosk():
-    if EmptyForm().validate_on_submit():
+    if EmptyForm().validate_on_submit() and session.get(KIOSK_KEY):
         logout_user()
         session.clear()
         flash(_("This device is no longer a voting kiosk."), "info")
