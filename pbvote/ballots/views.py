@@ -208,7 +208,8 @@ def enter_code():
 @public
 def forget_code():
     if EmptyForm().validate_on_submit():
-        reset_browser_session()
+        session.pop(CODE_KEY, None)
+        session.pop(RECEIPTS_KEY, None)
         flash(_("This browser no longer holds your access code."), "info")
     return redirect(url_for("main.index"))
 
