@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from pbvote.ballots.models import BallotChannel
-from pbvote.cycles.models import BallotType, DistrictEligibility, PhaseKind
+from pbvote.cycles.models import DistrictEligibility, PhaseKind
 from pbvote.proposals.models import ProposalStatus
 
 PHASE_LABELS = {
@@ -22,14 +22,6 @@ STATUS_LABELS = {
     ProposalStatus.UNFEASIBLE: _l("Not feasible"),
     ProposalStatus.MERGED: _l("Merged"),
     ProposalStatus.WITHDRAWN: _l("Withdrawn"),
-}
-
-BALLOT_TYPE_LABELS = {
-    BallotType.APPROVAL: _l("Approval: tick the projects you support"),
-    BallotType.KNAPSACK: _l("Knapsack: choose projects within the budget"),
-    BallotType.CUMULATIVE: _l("Points: spread your points over projects"),
-    BallotType.RANKING: _l("Ranking: put projects in order of preference"),
-    BallotType.CHOOSE_ONE: _l("Choose one project"),
 }
 
 ELIGIBILITY_LABELS = {

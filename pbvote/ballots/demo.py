@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from pbvote.ballots import services
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Choice, Voter
-from pbvote.cycles.models import BallotType, Cycle, PhaseKind
+from pbvote.ballots.kinds import kind_of
+from pbvote.cycles.models import Cycle, PhaseKind
 from pbvote.extensions import db
 
 #: Demo access codes for Riverside (its budget and the city-wide one): voters, then spares to print.
@@ -37,16 +38,7 @@ def _pick(rng: random.Random, budget, proposals) -> list[Choice]:
     """A plausible ballot: popular projects more often, within the budget's rule."""
     # Supported projects are picked more often, but every project has a chance (a cycle without
     # supports, like last year's demo cycle, must not give every voter the same ballot).
-    weighted = sorted(proposals, key=lambda p: ((p.support_count or 0) + 4) * rng.random(), reverse=True)
-    if budget.ballot_type == BallotType.KNAPSACK:
-        spent, picked = 0, []
-        for p in weighted:
-            if spent + p.ballot_amount <= budget.total_amount and rng.random() < 0.7:
-                picked.append(Choice(p.id))
-                spent += p.ballot_amount
-        return picked or [Choice(min(proposals, key=lambda p: p.ballot_amount).id)]
-    count = rng.randint(max(budget.min_choices, 1), min(budget.max_choices or len(proposals), len(proposals)))
-    return [Choice(p.id) for p in weighted[:count]]
+    return kind_of(budget).sample(rng, budget, proposals, weight=lambda p: p.support_count or 0)
 
 
 def _code_batch(cycle: Cycle, district_id: int, codes: list[str], label: str) -> dict[str, AccessCode]:

@@ -1,8 +1,8 @@
 """Ballot, access-code and verification forms.
 
-A ballot form is built per budget (its projects are its fields).  The form only checks types
-(whole numbers, known field names); the rules of the vote are checked by
-:func:`pbvote.ballots.services.check_choices`, the one place where they live.
+A ballot form is built per budget by its ballot kind (:mod:`pbvote.ballots.kinds`: its projects
+are its fields).  The form only checks types (whole numbers, known field names); the rules of the
+vote are checked by the kind's ``check_choices``, the one place where they live.
 """
 from __future__ import annotations
 
@@ -15,25 +15,18 @@ from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.i18n import messages_path
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from pbvote.ballots.services import MAX_BATCH_SIZE, BallotProposal, Choice
-from pbvote.cycles.models import BallotType, Budget
+from pbvote.ballots.choices import BallotProposal, Choice
+from pbvote.ballots.kinds import BallotKind, kind_of
+from pbvote.ballots.services import MAX_BATCH_SIZE
+from pbvote.cycles.models import Budget
 from pbvote.forms import coerce_optional_int, option
 from pbvote.proposals.models import Proposal
 
 PROJECT_FIELD_RE = re.compile(r"^(points|rank)_(.+)$")
-
-#: Ballot types where a project is ticked (no points, no rank).
-TICK_TYPES = (BallotType.APPROVAL, BallotType.KNAPSACK, BallotType.CHOOSE_ONE)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 @lru_cache(maxsize=64)
@@ -59,14 +52,10 @@ class BallotFormBase(FlaskForm):
 
     budget: Budget
     proposals: list[Proposal]
+    kind: BallotKind
 
     def project_field(self, proposal: Proposal):
-        kind = self.budget.ballot_type
-        if kind == BallotType.CUMULATIVE:
-            return self[f"points_{proposal.id}"]
-        if kind == BallotType.RANKING:
-            return self[f"rank_{proposal.id}"]
-        return None
+        return self.kind.project_field(self, proposal)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -79,36 +68,11 @@ class BallotFormBase(FlaskForm):
         return valid
 
     def to_choices(self) -> list[Choice]:
-        kind = self.budget.ballot_type
-        if kind in TICK_TYPES:
-            return [Choice(pid) for pid in (self.projects.data or [])]
-        if kind == BallotType.CUMULATIVE:
-            return [
-                Choice(p.id, points=self[f"points_{p.id}"].data)
-                for p in self.proposals
-                if self[f"points_{p.id}"].data not in (None, 0)
-            ]
-        return [
-            Choice(p.id, rank=self[f"rank_{p.id}"].data) for p in self.proposals if self[f"rank_{p.id}"].data is not None
-        ]
+        return self.kind.choices_from_form(self)
 
     def load_choices(self, choices) -> None:
         """Fill the form from stored choices (to change a ballot)."""
-        kind = self.budget.ballot_type
-        if kind in TICK_TYPES:
-            self.projects.data = [c.proposal_id for c in choices]
-        elif kind == BallotType.CUMULATIVE:
-            for c in choices:
-                if f"points_{c.proposal_id}" in self:
-                    self[f"points_{c.proposal_id}"].data = c.points
-        else:
-            for c in choices:
-                if f"rank_{c.proposal_id}" in self:
-                    self[f"rank_{c.proposal_id}"].data = c.rank
-
-
-def _coerce_id(value):
-    return int(value)
+        self.kind.fill_form(self, choices)
 
 
 #: Form classes of frozen budgets' ballots, by everything they are built from.
@@ -137,32 +101,12 @@ def _new_form(form_class, budget, proposals, kwargs) -> BallotFormBase:
     form = form_class(**kwargs)
     form.budget = budget
     form.proposals = proposals
+    form.kind = kind_of(budget)
     return form
 
 
 def _form_class(budget: Budget, proposals: Sequence[Proposal | BallotProposal]) -> type[BallotFormBase]:
-    attrs = {}
-    choices = [option(p.id, p.title) for p in proposals]
-    kind = budget.ballot_type
-    if kind in TICK_TYPES:
-        # A list even for choose-one (shown as radio buttons), so that a tampered form sending two
-        # projects is refused rather than cut to one.  validate_choice=False: the service says in
-        # plain words what is wrong with a project id.
-        attrs["projects"] = MultiCheckboxField(_l("Projects"), coerce=_coerce_id, choices=choices, validate_choice=False)
-    elif kind == BallotType.CUMULATIVE:
-        for p in proposals:
-            attrs[f"points_{p.id}"] = IntegerField(
-                _l("Points for “%(title)s”", title=p.title),
-                validators=[Optional(), NumberRange(min=0, message=_l("Use a whole number of 0 or more."))],
-            )
-    else:
-        limit = budget.max_choices or len(proposals)
-        ranks = [option("", _l("Not ranked"))] + [option(str(i), str(i)) for i in range(1, limit + 1)]
-        for p in proposals:
-            attrs[f"rank_{p.id}"] = SelectField(
-                _l("Rank of “%(title)s”", title=p.title), choices=ranks, coerce=coerce_optional_int, validate_choice=False
-            )
-    return type("BallotForm", (BallotFormBase,), attrs)
+    return type("BallotForm", (BallotFormBase,), kind_of(budget).form_fields(budget, proposals))
 
 
 class AccessCodeForm(FlaskForm):

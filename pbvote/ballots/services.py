@@ -34,7 +34,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy.orm import attributes, selectinload
 
 from pbvote import audit
@@ -47,7 +46,9 @@ from pbvote.ballots.models import (
     BallotChoice,
     Participation,
 )
-from pbvote.cycles.models import BallotType, Budget, Cycle, District, DistrictEligibility, PhaseKind
+from pbvote.ballots.choices import BallotProposal, Choice, spent_amount  # noqa: F401  (re-exported)
+from pbvote.ballots.kinds import kind_of
+from pbvote.cycles.models import Budget, Cycle, District, DistrictEligibility, PhaseKind
 from pbvote.db import driver_rows
 from pbvote.errors import Conflict, InvalidBallot, InvalidInput, NotAllowed, PhaseClosed
 from pbvote.extensions import db
@@ -162,15 +163,6 @@ def shuffled_for(proposals: list[Proposal], seed: str, budget: Budget) -> list[P
 # -- ballot content and rules -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BallotProposal:
-    """A project as the ballot checks and shows it: an immutable snapshot of id, title and cost."""
-
-    id: int
-    title: str
-    ballot_amount: int
-
-
 #: Key of the per-app cache of frozen budgets' ballots in ``app.extensions``.
 SNAPSHOT_CACHE = "pbvote.ballot_snapshots"
 
@@ -201,85 +193,10 @@ def ballot_snapshot(budget: Budget, connection: sa.Connection | None = None) -> 
     return snapshot
 
 
-@dataclass(frozen=True)
-class Choice:
-    """One project marked on a ballot: ticked, or given ``points``, or ranked ``rank``."""
-
-    proposal_id: int
-    points: int | None = None
-    rank: int | None = None
-
-
-def spent_amount(proposals: Iterable[Proposal | BallotProposal], choices: Iterable[Choice]) -> int:
-    costs = {p.id: p.ballot_amount for p in proposals}
-    return sum(costs.get(choice.proposal_id, 0) for choice in choices)
-
-
 def check_choices(budget: Budget, proposals: Sequence[Proposal | BallotProposal], choices: Iterable[Choice]) -> list[Choice]:
-    """Check ``choices`` against the frozen rule of ``budget``; return them normalised (by project).
-
-    Raises :class:`InvalidBallot` with a message in plain words (``field="projects"``).
-    """
-    by_id = {p.id: p for p in proposals}
-    choices = list(choices)
-    ids = [choice.proposal_id for choice in choices]
-    if len(set(ids)) != len(ids):
-        raise InvalidBallot(_("The same project is marked more than once."), field="projects")
-    if any(not isinstance(pid, int) or pid not in by_id for pid in ids):
-        raise InvalidBallot(_("A marked project is not on this ballot. Reload the page and try again."), field="projects")
-    kind = budget.ballot_type
-    if kind == BallotType.CUMULATIVE:
-        if any(c.points is None or c.points < 0 for c in choices):
-            raise InvalidBallot(_("Points must be whole numbers of zero or more."), field="projects")
-        choices = [c for c in choices if c.points > 0]
-        cap = budget.points_per_project
-        if cap is not None and any(c.points > cap for c in choices):
-            raise InvalidBallot(_("You can give at most %(n)d points to one project.", n=cap), field="projects")
-        total = sum(c.points for c in choices)
-        if budget.points_total is not None and total > budget.points_total:
-            raise InvalidBallot(
-                _("You gave %(given)d points but have only %(total)d.", given=total, total=budget.points_total),
-                field="projects",
-            )
-        choices = [Choice(c.proposal_id, points=c.points) for c in choices]
-    elif kind == BallotType.RANKING:
-        choices = [c for c in choices if c.rank is not None]
-        ranks = sorted(c.rank for c in choices)
-        limit = budget.max_choices or len(proposals)
-        if any(rank < 1 for rank in ranks):
-            raise InvalidBallot(_("Ranks start at 1."), field="projects")
-        if len(set(ranks)) != len(ranks):
-            raise InvalidBallot(_("Give each rank to one project only."), field="projects")
-        if ranks != list(range(1, len(ranks) + 1)):
-            raise InvalidBallot(_("Use the ranks 1, 2, 3 … without gaps."), field="projects")
-        if len(ranks) > limit:
-            raise InvalidBallot(_("You can rank at most %(n)d projects.", n=limit), field="projects")
-        choices = [Choice(c.proposal_id, rank=c.rank) for c in choices]
-    else:
-        if any(c.points is not None or c.rank is not None for c in choices):
-            raise InvalidBallot(_("This ballot only takes ticks."), field="projects")
-    count = len(choices)
-    if kind == BallotType.CHOOSE_ONE and count != 1:
-        raise InvalidBallot(_("Choose exactly one project."), field="projects")
-    minimum = budget.min_choices or 0
-    if count < minimum:
-        raise InvalidBallot(
-            ngettext("Choose at least %(num)d project.", "Choose at least %(num)d projects.", minimum), field="projects"
-        )
-    if kind in (BallotType.APPROVAL, BallotType.KNAPSACK) and budget.max_choices is not None and count > budget.max_choices:
-        raise InvalidBallot(
-            ngettext("Choose at most %(num)d project.", "Choose at most %(num)d projects.", budget.max_choices),
-            field="projects",
-        )
-    if kind == BallotType.KNAPSACK:
-        spent = spent_amount(proposals, choices)
-        if spent > budget.total_amount:
-            raise InvalidBallot(_("Your choices cost more than the budget. Remove a project."), field="projects")
-        if spent * 100 < budget.total_amount * budget.min_spend_percent:
-            raise InvalidBallot(
-                _("Choose projects worth at least %(p)d%% of the budget.", p=budget.min_spend_percent), field="projects"
-            )
-    return sorted(choices, key=lambda c: c.proposal_id)
+    """Check ``choices`` against the frozen rule of ``budget`` (its ballot kind's rules); return them
+    normalised (by project).  Raises :class:`InvalidBallot` with a message in plain words."""
+    return kind_of(budget).check_choices(budget, proposals, choices)
 
 
 # -- eligibility ------------------------------------------------------------------------------

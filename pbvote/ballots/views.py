@@ -44,7 +44,8 @@ from pbvote.ballots.forms import (
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Voter
 from pbvote.ballots.snapshots import BudgetSnapshot, load_cast_target
-from pbvote.cycles.models import BallotType, Budget, Cycle, District
+from pbvote.ballots.kinds import kind_of
+from pbvote.cycles.models import Budget, Cycle, District
 from pbvote.cycles.services import get_public_cycle
 from pbvote.db import autocommit_connection
 from pbvote.errors import DomainError, InvalidBallot
@@ -53,6 +54,7 @@ from pbvote.forms import EmptyForm, add_form_error, option
 from pbvote.templating import datetime_format, flash_messages, kept_fragment, money, render_with_slots, site_header
 
 bp = Blueprint("ballots", __name__)
+bp.add_app_template_global(kind_of, "ballot_kind")
 
 #: Session keys: the access code a visitor votes with, their receipts, a seed for anonymous order.
 CODE_KEY = "voter_code_id"
@@ -133,7 +135,6 @@ def _render_ballot(budget, form, voter, proposals, status=200, live=None):
             voter=voter,
             proposals=proposals,
             live=live,
-            BallotType=BallotType,
         ),
         status,
     )
@@ -302,8 +303,7 @@ def review(budget_id: int):
                 choices=choices,
                 by_id=by_id,
                 total=services.spent_amount(proposals, choices),
-                BallotType=BallotType,
-            )
+                )
     return _render_ballot(budget, form, voter, proposals, status=400)
 
 
@@ -391,9 +391,7 @@ def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
     in for every receipt."""
     cycle = budget.cycle
     by_id = {p.id: p for p in proposals}
-    choices = ballot.choices
-    if budget.ballot_type == BallotType.RANKING:
-        choices = sorted(choices, key=lambda c: c.rank)
+    choices = kind_of(budget).receipt_order(ballot.choices)
     state = services.ballot_state(ballot)
 
     def choice_lines() -> Markup:

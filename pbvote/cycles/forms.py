@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from pbvote.cycles import rules
 from pbvote.cycles.models import PHASE_ORDER, BallotType, DistrictEligibility
 from pbvote.forms import coerce_optional_int, options
-from pbvote.labels import BALLOT_TYPE_LABELS, ELIGIBILITY_LABELS, PHASE_LABELS
+from pbvote.cycles import ballot_kinds
+from pbvote.labels import ELIGIBILITY_LABELS, PHASE_LABELS
 
 TALLY_RULE_LABELS = {
     "greedy": _l("Greedy: most votes first, skipping what no longer fits"),
@@ -81,8 +82,7 @@ class BudgetForm(FlaskForm):
     position = IntegerField(_l("Position"), default=0, validators=[Optional()])
     total = DecimalField(_l("Amount"), places=2, validators=[InputRequired(), NumberRange(min=0)],
                          description=_l("In currency units, e.g. 250000."))
-    ballot_type = SelectField(_l("Ballot"), choices=options((b.value, label) for b, label in BALLOT_TYPE_LABELS.items()),
-                              default=BallotType.APPROVAL.value)
+    ballot_type = SelectField(_l("Ballot"), default=BallotType.APPROVAL.value)
     min_choices = IntegerField(_l("Minimum projects a voter chooses"), default=1,
                                validators=[Optional(), NumberRange(min=0)])
     max_choices = IntegerField(_l("Maximum projects (approval) or number to rank (ranking)"),
@@ -97,6 +97,11 @@ class BudgetForm(FlaskForm):
     utility = SelectField(_l("What a vote is worth"), choices=_param_choices("utility"))
     completion = SelectField(_l("Completion (Method of Equal Shares only)"), choices=_param_choices("completion"))
     tie_break = SelectField(_l("Tie-break"), choices=_param_choices("tie_break"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The ballot kinds register themselves (pbvote.ballots.kinds) after this module is imported.
+        self.ballot_type.choices = options((kind.type.value, kind.label) for kind in ballot_kinds.registered())
 
 
 class CategoryForm(FlaskForm):

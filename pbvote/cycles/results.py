@@ -16,20 +16,12 @@ from flask_babel import gettext as _
 
 from pbvote import tally
 from pbvote.ballots.services import countable_ballots
-from pbvote.cycles.models import BallotType, Budget, PhaseKind
+from pbvote.ballots.kinds import kind_of
+from pbvote.cycles.models import Budget, PhaseKind
 from pbvote.errors import PhaseClosed
 from pbvote.proposals.services import ballot_proposals
 from pbvote.tally import pabulib
 from pbvote.timeutil import utcnow
-
-#: pabulib ``vote_type`` of each ballot type.
-VOTE_TYPES = {
-    BallotType.APPROVAL: "approval",
-    BallotType.KNAPSACK: "approval",
-    BallotType.CHOOSE_ONE: "choose-1",
-    BallotType.CUMULATIVE: "cumulative",
-    BallotType.RANKING: "ordinal",
-}
 
 #: The rules shown beside the budget's own rule in the preview: (label, rule, parameters).
 ALTERNATIVES = (
@@ -53,30 +45,23 @@ def election_for_budget(budget: Budget) -> tally.Election:
         )
         for p in proposals
     )
+    kind = kind_of(budget)
     ballots = []
     for ballot in countable_ballots(budget):
         choices = [c for c in ballot.choices if c.proposal_id in on_ballot]
-        if not choices:
-            continue
-        if budget.ballot_type == BallotType.CUMULATIVE:
-            choices.sort(key=lambda c: c.proposal_id)
-            ballots.append(tally.Ballot(tuple(str(c.proposal_id) for c in choices), tuple(c.points or 0 for c in choices)))
-        elif budget.ballot_type == BallotType.RANKING:
-            choices.sort(key=lambda c: c.rank or 0)
-            ballots.append(tally.Ballot(tuple(str(c.proposal_id) for c in choices)))
-        else:
-            ballots.append(tally.Ballot(tuple(sorted(str(c.proposal_id) for c in choices))))
+        if choices:
+            ballots.append(kind.engine_ballot(choices))
     precision = get_currency_precision(budget.cycle.currency)
     cycle = budget.cycle
     return tally.Election(
         budget=budget.total_amount,
         projects=projects,
         ballots=tally.group_ballots(ballots),
-        vote_type=VOTE_TYPES[budget.ballot_type],
+        vote_type=kind.vote_type,
         money_scale=10**precision,
         min_length=budget.min_choices or None,
         max_length=budget.max_choices,
-        max_sum_points=budget.points_total if budget.ballot_type == BallotType.CUMULATIVE else None,
+        max_sum_points=kind.max_sum_points(budget),
         meta={
             "description": f"{cycle.name}: {budget.name}",
             "unit": budget.district.name if budget.district else cycle.name,

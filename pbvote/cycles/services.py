@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from pbvote import audit
-from pbvote.cycles import rules
+from pbvote.cycles import ballot_kinds, rules
 from pbvote.cycles.models import (
     PHASE_ORDER,
     BallotType,
@@ -377,39 +377,7 @@ def _check_budget_values(cycle: Cycle, values: dict[str, Any], budget: Budget | 
     if district is not None and any(b.district_id == district.id and b is not budget for b in cycle.budgets):
         raise Conflict(_("This district already has a budget in this cycle."), field="district")
     ballot_type = BallotType(values.get("ballot_type") or BallotType.APPROVAL)
-    min_choices = values.get("min_choices")
-    max_choices = values.get("max_choices")
-    min_spend = values.get("min_spend_percent") or 0
-    points_total = values.get("points_total")
-    per_project = values.get("points_per_project")
-    min_choices = 0 if min_choices is None else min_choices
-    if min_choices < 0:
-        raise InvalidInput(_("The minimum number of projects cannot be negative."), field="min_choices")
-    if ballot_type == BallotType.CHOOSE_ONE:
-        min_choices, max_choices = 1, 1
-    if ballot_type == BallotType.RANKING:
-        if not max_choices or max_choices < 1:
-            raise InvalidInput(_("Say how many projects voters may rank (at least 1)."), field="max_choices")
-    if max_choices is not None and max_choices < max(min_choices, 1):
-        raise InvalidInput(
-            _("The maximum number of projects must be at least the minimum (and at least 1)."), field="max_choices"
-        )
-    if ballot_type == BallotType.KNAPSACK:
-        if not 0 <= min_spend <= 100:
-            raise InvalidInput(_("The minimum spend is a percentage between 0 and 100."), field="min_spend_percent")
-    else:
-        min_spend = 0
-    if ballot_type == BallotType.CUMULATIVE:
-        if not points_total or points_total < 1:
-            raise InvalidInput(_("Give each voter at least 1 point to spread."), field="points_total")
-        if not per_project or per_project < 1:
-            raise InvalidInput(_("Allow at least 1 point per project."), field="points_per_project")
-        if per_project > points_total:
-            raise InvalidInput(
-                _("The points per project cannot be more than the points each voter has."), field="points_per_project"
-            )
-    else:
-        points_total = per_project = None
+    settings = ballot_kinds.kind_for(ballot_type).check_settings(values)
     rule = values.get("tally_rule") or "greedy"
     if rule not in rules.RULES:
         raise InvalidInput(_("Choose one of the listed tally rules."), field="tally_rule")
@@ -423,11 +391,7 @@ def _check_budget_values(cycle: Cycle, values: dict[str, Any], budget: Budget | 
         "district": district,
         "total_amount": total,
         "ballot_type": ballot_type,
-        "min_choices": min_choices,
-        "max_choices": max_choices,
-        "min_spend_percent": min_spend,
-        "points_total": points_total,
-        "points_per_project": per_project,
+        **settings,
         "tally_rule": rule,
         "tally_params": params,
     }

@@ -1,0 +1,88 @@
+"""Ranking ballots: rank up to ``max_choices`` projects, 1 for the favourite (pabulib's ``ordinal``)."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from pbvote import tally
+from pbvote.ballots.choices import Choice
+from pbvote.ballots.kinds.base import BallotKind
+from pbvote.ballots.kinds.fields import rank_field, rank_options
+from pbvote.cycles.models import BallotType
+from pbvote.errors import InvalidBallot, InvalidInput
+
+
+class Ranking(BallotKind):
+    type = BallotType.RANKING
+    label = _l("Ranking: put projects in order of preference")
+    vote_type = "ordinal"
+    widget = "ballots/kinds/rank.html"
+    ordered = True
+    paper_syntax = _l("The projects' numbers in the order of the ranks, favourite first, e.g. “7 3 12”.")
+
+    def choice_limits(self, min_choices, max_choices):
+        if not max_choices or max_choices < 1:
+            raise InvalidInput(_("Say how many projects voters may rank (at least 1)."), field="max_choices")
+        return min_choices, max_choices
+
+    @staticmethod
+    def _field_name(proposal_id: int) -> str:
+        return f"rank_{proposal_id}"
+
+    def form_fields(self, budget, proposals):
+        ranks = rank_options(budget.max_choices or len(proposals))
+        return {self._field_name(p.id): rank_field(p, ranks) for p in proposals}
+
+    def choices_from_form(self, form):
+        return [
+            Choice(p.id, rank=form[self._field_name(p.id)].data)
+            for p in form.proposals
+            if form[self._field_name(p.id)].data is not None
+        ]
+
+    def fill_form(self, form, choices):
+        for c in choices:
+            if self._field_name(c.proposal_id) in form:
+                form[self._field_name(c.proposal_id)].data = c.rank
+
+    def project_field(self, form, proposal):
+        return form[self._field_name(proposal.id)]
+
+    def form_values(self, choices):
+        return [(self._field_name(c.proposal_id), str(c.rank)) for c in choices]
+
+    def normalise(self, budget, proposals, choices):
+        choices = [c for c in choices if c.rank is not None]
+        ranks = sorted(c.rank for c in choices)
+        limit = budget.max_choices or len(proposals)
+        if any(rank < 1 for rank in ranks):
+            raise InvalidBallot(_("Ranks start at 1."), field="projects")
+        if len(set(ranks)) != len(ranks):
+            raise InvalidBallot(_("Give each rank to one project only."), field="projects")
+        if ranks != list(range(1, len(ranks) + 1)):
+            raise InvalidBallot(_("Use the ranks 1, 2, 3 … without gaps."), field="projects")
+        if len(ranks) > limit:
+            raise InvalidBallot(_("You can rank at most %(n)d projects.", n=limit), field="projects")
+        return [Choice(c.proposal_id, rank=c.rank) for c in choices]
+
+    def own_rules(self, budget, count):
+        return [_("Rank up to %(n)d projects: 1 is your favourite, then 2, 3 … without gaps.",
+                  n=budget.max_choices or count)]
+
+    def receipt_order(self, choices):
+        return sorted(choices, key=lambda c: c.rank or 0)
+
+    def engine_ballot(self, choices):
+        return tally.Ballot(tuple(str(c.proposal_id) for c in self.receipt_order(choices)))
+
+    def sample(self, rng, budget, proposals, weight=None):
+        if not proposals:
+            return []
+        limit = min(budget.max_choices or len(proposals), len(proposals))
+        low = min(max(budget.min_choices or 0, 1), limit)
+        ordered = self._by_appeal(rng, proposals, weight)[: rng.randint(low, limit)]
+        return [Choice(p.id, rank=rank) for rank, p in enumerate(ordered, start=1)]
+
+    def parse_paper(self, text, numbers):
+        return [Choice(self._paper_project(token, numbers), rank=rank)
+                for rank, token in enumerate(self._paper_tokens(text), start=1)]
