@@ -69,6 +69,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    from pbvote import unit_of_work
+
+    # Registered last, so it runs first of the after-request functions: a commit the database
+    # refuses replaces the response before the headers above are added to it.
+    unit_of_work.init_app(app)
     return app
 
 
@@ -84,7 +89,7 @@ def check_production_config(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from pbvote import models  # noqa: F401  (the whole schema on db.metadata)
+    from pbvote import ballots, models  # noqa: F401  (models: the whole schema on db.metadata)
     from pbvote.auth.session import init_login
     from pbvote.db import configure_engine_events
     from pbvote.extensions import babel, csrf, db, limiter
@@ -92,6 +97,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine_events(app, db.engine)
+        dialect_name = db.engine.dialect.name
+    ballots.init_app(app, dialect_name)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

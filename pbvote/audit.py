@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
@@ -49,6 +49,28 @@ _INSERT_ENTRY = sa.insert(AuditEntry.__table__)
 def request_address_hash() -> str | None:
     """The keyed hash of the current request's address (None outside a request)."""
     return hash_address(request.remote_addr) if has_request_context() else None
+
+
+class Ref(NamedTuple):
+    """An audit entry's subject named by its type and id, for code that holds no model object (the
+    cast's read-only snapshots)."""
+
+    audit_type: str
+    id: int
+
+
+def insert_select_sql(values: dict[str, str], source: str) -> str:
+    """``INSERT INTO audit_entries (...) SELECT ... FROM source`` for a raw SQL statement (the
+    PostgreSQL one-statement cast), with the column list read from :class:`AuditEntry`: ``values``
+    maps every column but ``id`` to its SQL expression, so a column added to the model and not to
+    the statement fails at import, not in production."""
+    columns = [column.name for column in AuditEntry.__table__.columns if column.name != "id"]
+    if set(values) != set(columns):
+        raise ValueError(f"audit entry columns are {columns}, the statement gives {sorted(values)}")
+    return (
+        f"INSERT INTO {AuditEntry.__tablename__} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values[c] for c in columns)} FROM {source}"
+    )
 
 
 def _entry_values(action: str, actor, subject, data: dict[str, Any]) -> dict[str, Any]:

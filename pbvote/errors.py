@@ -96,6 +96,7 @@ ERROR_TEXTS = {
     409: (_l("Conflict"), _l("This could not be done in the current state. Reload the page and try again.")),
     413: (_l("Too large"), _l("The upload is larger than allowed.")),
     429: (_l("Too many attempts"), _l("You have tried this too often in a short time. Please wait a few minutes and try again.")),
+    503: (_l("Try again"), _l("The service could not complete this just now. Please try again in a moment.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred on our side. It has been logged; please try again later.")),
 }
 

@@ -86,3 +86,7 @@ ROLE_LABELS = {
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=options((role.value, label) for role, label in ROLE_LABELS.items()))
 
+
+class VerifyResidentForm(FlaskForm):
+    district = SelectField(_l("Confirmed district"), coerce=coerce_optional_int, validators=[Optional()])
+

@@ -163,3 +163,13 @@ def grant_role(actor: User, user: User, role: Role | str) -> None:
     user.role = role
     audit.record("user.role_changed", actor=actor, subject=user, before=previous.value, after=role.value)
     db.session.flush()
+
+
+def verify_resident(actor: User, user: User, district_id: int | None) -> User:
+    """Staff confirm that ``user`` lives in district ``district_id`` (after checking a document, for
+    example)."""
+    user.home_district_id = district_id
+    user.verified_at = utcnow()
+    audit.record("user.verified", actor=actor, subject=user, district_id=user.home_district_id)
+    db.session.flush()
+    return user

@@ -10,13 +10,13 @@ from flask_login import current_user, login_user, logout_user
 
 from pbvote import ratelimit
 from pbvote.auth import services
-from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, DetailsForm, RoleForm, SignInForm, SignUpForm
+from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, DetailsForm, RoleForm, SignInForm, SignUpForm, VerifyResidentForm
 from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
 from pbvote.auth.session import login_required, public, reset_browser_session, role_required
 from pbvote.cycles.models import District
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
-from pbvote.forms import EmptyForm, add_form_error, options
+from pbvote.forms import EmptyForm, add_form_error, option, options
 
 bp = Blueprint("auth", __name__)
 
@@ -219,3 +219,46 @@ def admin_set_role(user_id: int):
             "success",
         )
     return redirect(url_for("auth.admin_users", q=request.args.get("q") or None)), 303
+
+
+# -- residents' verification (staff) ------------------------------------------------------------
+
+RESIDENTS_PER_PAGE = 50
+
+
+@bp.route("/staff/residents")
+@role_required(Role.STAFF)
+def staff_residents():
+    query = (request.args.get("q") or "").strip()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    statement = sa.select(User).where(User.role == Role.RESIDENT).order_by(User.id)
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(
+            sa.or_(sa.func.lower(User.email).like(pattern), sa.func.lower(User.display_name).like(pattern))
+        )
+    pagination = db.paginate(statement, page=page, per_page=RESIDENTS_PER_PAGE, error_out=False)
+    districts = db.session.scalars(sa.select(District).order_by(District.name)).all()
+    forms = {}
+    for user in pagination.items:
+        form = VerifyResidentForm(prefix=f"u{user.id}", formdata=None)
+        form.district.choices = [option("", _("No district"))] + [option(d.id, d.name) for d in districts]
+        form.district.data = user.home_district_id
+        forms[user.id] = form
+    return render_template("auth/staff_residents.html", pagination=pagination, forms=forms, query=query)
+
+
+@bp.route("/staff/residents/<int:user_id>/verify", methods=["POST"])
+@role_required(Role.STAFF)
+def staff_verify(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = VerifyResidentForm(prefix=f"u{user.id}")
+    form.district.choices = [option("", "")] + [option(d.id, d.name) for d in db.session.scalars(sa.select(District))]
+    if form.validate_on_submit():
+        district = db.session.get(District, form.district.data) if form.district.data else None
+        services.verify_resident(current_user._get_current_object(), user, district.id if district else None)
+        flash(_("%(name)s is confirmed as a resident.", name=user.display_name), "success")
+    else:
+        flash(_("Choose one of the listed districts."), "error")
+    return redirect(url_for("auth.staff_residents", q=request.args.get("q") or None)), 303
+

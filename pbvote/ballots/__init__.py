@@ -1,1 +1,13 @@
-"""Ballots domain."""
+"""Ballots domain: casting (one entry point), access codes, eligibility, receipts, sealing, and the
+ballot kinds (:mod:`pbvote.ballots.kinds`)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask, dialect_name: str) -> None:
+    """Choose the app's ballot store once, for its database (:mod:`pbvote.ballots.services.stores`)."""
+    from pbvote.ballots.services.casting import STORE_KEY
+    from pbvote.ballots.services.stores import store_for
+
+    app.extensions[STORE_KEY] = store_for(dialect_name)

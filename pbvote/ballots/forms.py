@@ -23,7 +23,7 @@ from pbvote.ballots.choices import BallotProposal, Choice
 from pbvote.ballots.kinds import BallotKind, kind_of
 from pbvote.ballots.services import MAX_BATCH_SIZE
 from pbvote.cycles.models import Budget
-from pbvote.forms import coerce_optional_int, option
+from pbvote.forms import option
 from pbvote.proposals.models import Proposal
 
 PROJECT_FIELD_RE = re.compile(r"^(points|rank)_(.+)$")
@@ -160,8 +160,3 @@ class VoidBallotForm(FlaskForm):
         validators=[DataRequired(), Length(max=200)],
         description=_l("Kept with the ballot and shown in the list below; for example: cast under pressure, reported at the town hall."),
     )
-
-
-class VerifyResidentForm(FlaskForm):
-    district = SelectField(_l("Confirmed district"), coerce=coerce_optional_int, validators=[Optional()])
-

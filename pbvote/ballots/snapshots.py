@@ -3,8 +3,8 @@
 Casting is the hot path of a vote.  Loading the budget, its cycle with every phase and the access
 code with its batch as ORM objects (one joined statement, about a dozen objects to build and track)
 was a fifth of the server's CPU per cast.  :func:`load_cast_target` reads the same rows in the same
-single statement — the access code under its row lock, as :func:`pbvote.ballots.services.lock_code_voter`
-takes it — as plain tuples, and builds frozen dataclasses that answer every question the cast asks
+single statement — the access code under its row lock, as :func:`pbvote.ballots.services.voters.lock_code_voter`
+takes it — as plain tuples (the ballot stores run it: :mod:`pbvote.ballots.services.stores`), and builds frozen dataclasses that answer every question the cast asks
 (the same attribute names as the models, and the same phase rule: :class:`~pbvote.cycles.models.PhaseTimeline`).
 
 Nothing here is cached: every cast sees the rows as they are in its own transaction, so a phase moved
@@ -29,8 +29,6 @@ from pbvote.cycles.models import (
     PhaseKind,
     PhaseTimeline,
 )
-from pbvote.db import driver_rows
-from pbvote.extensions import db
 
 
 @dataclass(frozen=True)
@@ -58,8 +56,7 @@ class CycleSnapshot(PhaseTimeline):
 
 @dataclass(frozen=True)
 class BudgetSnapshot(BudgetState):
-    #: Audit entries name the budget as the model does.
-    audit_type = "Budget"
+    """What a cast reads of a budget (:class:`pbvote.ballots.services.casting.CastBudget`)."""
 
     id: int
     cycle_id: int
@@ -87,7 +84,7 @@ class BatchSnapshot:
 
 @dataclass(frozen=True)
 class CodeSnapshot:
-    audit_type = "AccessCode"
+    """What a cast reads of an access code and its batch (as :class:`~pbvote.ballots.models.AccessCode`)."""
 
     id: int
     redeemed_at: datetime | None
@@ -134,27 +131,16 @@ _CAST_TARGET_READ = (
 _CAST_TARGET = _CAST_TARGET_READ.with_for_update(of=AccessCode.__table__)
 
 
-def load_cast_target(
-    budget_id: int, code_id: int, connection: sa.Connection | None = None
-) -> tuple[BudgetSnapshot, CodeSnapshot] | None:
-    """Budget ``budget_id`` (with its cycle and phases) and access code ``code_id`` under its row lock,
-    in one statement; None when either does not exist (the caller then says which, as before).
+def cast_target_statement(locked: bool):
+    """The statement reading a cast's target (bind ``budget_id`` and ``code_id``): with the code's row
+    lock, or without it (a PostgreSQL write that takes the lock and checks the code itself)."""
+    return _CAST_TARGET if locked else _CAST_TARGET_READ
 
-    ``connection``: a PostgreSQL connection outside any transaction
-    (:func:`pbvote.db.autocommit_connection`); the code is then read without a lock, for a write
-    that takes the lock and checks the code again itself (:func:`pbvote.ballots.services.cast_ballot`).
-    """
-    params = {"budget_id": budget_id, "code_id": code_id}
-    if connection is not None:
-        rows = driver_rows(_CAST_TARGET_READ, params, connection)
-        enums = True
-    elif (connection := db.session.connection()).dialect.name == "postgresql":
-        # Straight through the driver (values as stored: the enums are their string values).
-        rows = driver_rows(_CAST_TARGET, params)
-        enums = True
-    else:
-        rows = connection.execute(_CAST_TARGET, params).all()
-        enums = False
+
+def cast_target_from_rows(rows, *, enums: bool) -> tuple[BudgetSnapshot, CodeSnapshot] | None:
+    """Snapshots of the budget (with its cycle and phases) and the access code from the rows of
+    :func:`cast_target_statement`; None when there are none (no such budget or code).  ``enums``:
+    the rows hold enums as their stored string values (read straight through the driver)."""
     if not rows:
         return None
     first = rows[0]

@@ -26,28 +26,24 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from markupsafe import Markup, escape
-from sqlalchemy.orm import joinedload
 
-from pbvote import ratelimit
-from pbvote.auth.models import Role, User
+from pbvote import ratelimit, unit_of_work
+from pbvote.auth.models import Role
 from pbvote.auth.session import KIOSK_KEY, public, reset_browser_session, role_required
 from pbvote.ballots import services
 from pbvote.ballots.forms import (
     AccessCodeForm,
     GenerateCodesForm,
     TrackingCheckForm,
-    VerifyResidentForm,
     VoidBallotForm,
     VoidCodeForm,
     ballot_form,
 )
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Voter
-from pbvote.ballots.snapshots import BudgetSnapshot, load_cast_target
 from pbvote.ballots.kinds import kind_of
 from pbvote.cycles.models import Budget, Cycle, District
 from pbvote.cycles.services import get_public_cycle
-from pbvote.db import autocommit_connection
 from pbvote.errors import DomainError, InvalidBallot
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option
@@ -60,7 +56,6 @@ bp.add_app_template_global(kind_of, "ballot_kind")
 CODE_KEY = "voter_code_id"
 RECEIPTS_KEY = "receipts"
 SEED_KEY = "ballot_seed"
-RESIDENTS_PER_PAGE = 50
 
 
 def current_voter(lock: bool = False) -> Voter | None:
@@ -88,37 +83,9 @@ def _order_seed(voter: Voter | None) -> str:
     return session[SEED_KEY]
 
 
-#: The budget with its cycle and phases; built once (building it costs more than running it).
-_BUDGET = (
-    sa.select(Budget)
-    .where(Budget.id == sa.bindparam("budget_id"))
-    .options(joinedload(Budget.cycle).joinedload(Cycle.phases))
-)
-
-
-def _check_public(budget: Budget | None) -> Budget:
-    if budget is None or not budget.cycle.is_published:
-        abort(404)
-    return budget
-
-
 def _public_budget(budget_id: int) -> Budget:
-    """The budget with its cycle and phases in one query (the cast path counts its queries)."""
-    return _check_public(db.session.scalar(_BUDGET, {"budget_id": budget_id}))
-
-
-def _public_budget_and_locked_voter(budget_id: int) -> tuple[Budget | BudgetSnapshot, Voter | None]:
-    """:func:`_public_budget` and ``current_voter(lock=True)``; for an access code, in one statement
-    read as snapshots (:func:`pbvote.ballots.snapshots.load_cast_target`: the budget, its cycle and
-    phases, and the code under its row lock)."""
-    code_id = session.get(CODE_KEY)
-    if current_user.is_authenticated or not isinstance(code_id, int):
-        return _public_budget(budget_id), current_voter(lock=True)
-    found = load_cast_target(budget_id, code_id)
-    if found is None:  # no such budget, or no such code: tell which as the separate loads would
-        return _public_budget(budget_id), current_voter(lock=True)
-    budget, code = found
-    return _check_public(budget), Voter(code=code, locked=True)
+    """The published budget with its cycle and phases in one query, else 404."""
+    return services.load_budget(budget_id)
 
 
 def _cycle_for_staff(slug: str) -> Cycle:
@@ -189,12 +156,10 @@ def enter_code():
             else:
                 code = services.open_access_code(form.code.data)
         except DomainError as error:
-            db.session.rollback()
             add_form_error(form, error)
         else:
             cycle = code.batch.cycle
             if current_user.is_authenticated:
-                db.session.commit()
                 flash(_("Thank you: your address is confirmed. You can vote now."), "success")
             else:
                 session[CODE_KEY] = code.id
@@ -227,7 +192,6 @@ def open_kiosk(slug: str):
     form = EmptyForm()
     if form.validate_on_submit():
         services.open_kiosk(current_user._get_current_object(), cycle)
-        db.session.commit()
         logout_user()
         session.clear()
         session[KIOSK_KEY] = cycle.slug
@@ -318,70 +282,37 @@ def _caster_key() -> str:
     return f"cast-address:{request.remote_addr}"
 
 
-def _first_code_ballot(budget_id: int):
-    """The common case on PostgreSQL — an access code's first ballot, with a valid form — in two
-    statements outside any transaction: the budget, its cycle and phases and the code read without a
-    lock, then one statement that locks the code, checks it again and writes everything
-    (:func:`pbvote.ballots.services.cast_first_code_ballot`): no ``BEGIN``, no ``COMMIT`` round trip.
-    (budget, its ballot's projects, the cast's result), or None for anything else — an account,
-    SQLite, an unknown budget or code, a form or ballot to refuse, a code that took part before or
-    changed meanwhile: the cast then goes the ordinary way, under the code's row lock, which also
-    says what is wrong.  Nothing is written unless it succeeds."""
-    code_id = session.get(CODE_KEY)
-    if current_user.is_authenticated or not isinstance(code_id, int) or db.engine.dialect.name != "postgresql":
-        return None
-    with autocommit_connection() as connection:
-        found = load_cast_target(budget_id, code_id, connection)
-        if found is None or not found[0].cycle.is_published:
-            return None
-        budget, code = found
-        # Everything on this one connection: a request that waited for a second one while holding
-        # it could exhaust the pool under a burst of requests served by threads.
-        proposals = services.ballot_snapshot(budget, connection)
-        form = ballot_form(budget, proposals)
-        if not form.validate_on_submit():
-            return None
-        try:
-            result = services.cast_first_code_ballot(
-                Voter(code=code), budget, form.to_choices(), form.token.data or "", connection, proposals=proposals
-            )
-        except DomainError:
-            return None
-    return (budget, proposals, result) if result is not None else None
-
-
 @bp.route("/ballots/<int:budget_id>/cast", methods=["POST"])
 @public
 def cast(budget_id: int):
     # Per voter, re-votes and retries included; checked before anything else (one Redis round trip).
     ratelimit.hit(current_app.config["PBVOTE_CAST_LIMIT"], _caster_key(), "ballots.cast")
-    first = _first_code_ballot(budget_id)
-    if first is not None:
-        budget, proposals, result = first
-    else:
-        budget, voter = _public_budget_and_locked_voter(budget_id)
-        if voter is None:
-            flash(_("Sign in or enter your access code to vote."), "info")
-            return redirect(url_for("ballots.vote", slug=budget.cycle.slug))
-        proposals = services.ballot_snapshot(budget)
+    forms = []
+
+    def read(budget, proposals):
         form = ballot_form(budget, proposals)
-        if not form.validate_on_submit():
-            return _render_ballot(budget, form, voter, services.ballot_proposals(budget), status=400)
-        try:
-            result = services.cast_ballot(voter, budget, form.to_choices(), form.token.data or "", proposals=proposals)
-        except InvalidBallot as error:
-            db.session.rollback()
-            add_form_error(form, error)
-            return _render_ballot(budget, form, voter, services.ballot_proposals(budget), status=400)
-        except DomainError:
-            db.session.rollback()
-            raise
+        forms.append(form)
+        return (form.to_choices(), form.token.data or "") if form.validate_on_submit() else None
+
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    request_ = services.CastRequest(budget_id, user, session.get(CODE_KEY), read)
+    try:
+        outcome = services.cast(request_)
+    except InvalidBallot as error:
+        add_form_error(forms[-1], error)
+        budget = forms[-1].budget
+        return _render_ballot(budget, forms[-1], None, services.ballot_proposals(budget), status=400)
+    if isinstance(outcome, services.NoVoter):
+        flash(_("Sign in or enter your access code to vote."), "info")
+        return redirect(url_for("ballots.vote", slug=outcome.budget.cycle.slug))
+    if isinstance(outcome, services.SubmissionInvalid):
+        budget = outcome.budget
+        return _render_ballot(budget, forms[-1], outcome.voter, services.ballot_proposals(budget), status=400)
+    budget, result = outcome.budget, outcome.result
     receipts = dict(session.get(RECEIPTS_KEY, {}))
     receipts[str(budget.id)] = result.tracking_code
     session[RECEIPTS_KEY] = receipts
-    page = _render_receipt(budget, result.stored, result.tracking_code, proposals, just_cast=True)
-    db.session.commit()
-    return page
+    return _render_receipt(budget, result.stored, result.tracking_code, outcome.proposals, just_cast=True)
 
 
 def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
@@ -505,10 +436,8 @@ def staff_codes(slug: str):
                 label=form.label.data or "",
             )
         except DomainError as error:
-            db.session.rollback()
             add_form_error(form, error)
         else:
-            db.session.commit()
             formatted = [services.format_code(code) for code in codes]
             target = {value: label for value, label, *_rest in form.target.choices}[form.target.data]
             if form.output.data == "csv":
@@ -541,10 +470,8 @@ def staff_void_code(slug: str):
         try:
             services.void_access_code(current_user._get_current_object(), void_form.code.data, void_form.reason.data)
         except DomainError as error:
-            db.session.rollback()
             add_form_error(void_form, error)
         else:
-            db.session.commit()
             flash(_("The code is cancelled."), "success")
             return redirect(url_for("ballots.staff_codes", slug=cycle.slug)), 303
     return _codes_page(cycle, form, void_form, 400)
@@ -558,10 +485,9 @@ def staff_void_batch(batch_id: int):
         try:
             services.void_access_code_batch(current_user._get_current_object(), batch)
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash(_("Every unused code of batch %(id)d is cancelled.", id=batch.id), "success")
     return redirect(url_for("ballots.staff_codes", slug=batch.cycle.slug)), 303
 
@@ -576,10 +502,8 @@ def staff_void_ballot(slug: str):
         try:
             services.void_ballot_by_tracking_code(current_user._get_current_object(), cycle, form.code.data, form.reason.data)
         except DomainError as error:
-            db.session.rollback()
             add_form_error(form, error)
         else:
-            db.session.commit()
             flash(_("The ballot is void: it will not be counted."), "success")
             return redirect(url_for("ballots.staff_void_ballot", slug=cycle.slug)), 303
     status = 400 if form.errors or form.form_errors else 200
@@ -601,42 +525,3 @@ def staff_export(slug: str):
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{cycle.slug}-ballots.csv"'
     return response
-
-
-@bp.route("/staff/residents")
-@role_required(Role.STAFF)
-def staff_residents():
-    query = (request.args.get("q") or "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    statement = sa.select(User).where(User.role == Role.RESIDENT).order_by(User.id)
-    if query:
-        pattern = f"%{query.lower()}%"
-        statement = statement.where(
-            sa.or_(sa.func.lower(User.email).like(pattern), sa.func.lower(User.display_name).like(pattern))
-        )
-    pagination = db.paginate(statement, page=page, per_page=RESIDENTS_PER_PAGE, error_out=False)
-    districts = db.session.scalars(sa.select(District).order_by(District.name)).all()
-    forms = {}
-    for user in pagination.items:
-        form = VerifyResidentForm(prefix=f"u{user.id}", formdata=None)
-        form.district.choices = [option("", _("No district"))] + [option(d.id, d.name) for d in districts]
-        form.district.data = user.home_district_id
-        forms[user.id] = form
-    return render_template("ballots/staff_residents.html", pagination=pagination, forms=forms, query=query)
-
-
-@bp.route("/staff/residents/<int:user_id>/verify", methods=["POST"])
-@role_required(Role.STAFF)
-def staff_verify(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = VerifyResidentForm(prefix=f"u{user.id}")
-    form.district.choices = [option("", "")] + [option(d.id, d.name) for d in db.session.scalars(sa.select(District))]
-    if form.validate_on_submit():
-        district = db.session.get(District, form.district.data) if form.district.data else None
-        services.verify_resident(current_user._get_current_object(), user, district)
-        db.session.commit()
-        flash(_("%(name)s is confirmed as a resident.", name=user.display_name), "success")
-    else:
-        flash(_("Choose one of the listed districts."), "error")
-    return redirect(url_for("ballots.staff_residents", q=request.args.get("q") or None)), 303
-

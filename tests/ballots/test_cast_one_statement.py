@@ -145,11 +145,10 @@ def pg_only(app):
 
 def _read(budget, code):
     """What the cast view reads first: budget and code, without a lock, outside any transaction."""
-    from pbvote.ballots.snapshots import load_cast_target
     from pbvote.db import autocommit_connection
 
     with autocommit_connection() as connection:
-        return load_cast_target(budget.id, code.id, connection)
+        return services.store().load_target(budget.id, code.id, connection)
 
 
 def _cast_unlocked(budget_snapshot, code_snapshot, choices, token="u" * 32):

@@ -1,0 +1,84 @@
+"""After the vote: the ballots the tally counts, sealing (forgetting which ballot was whose) and the
+anonymised export of a cycle's ballots."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from pbvote import audit
+from pbvote.ballots.models import Ballot
+from pbvote.ballots.services.receipts import ballot_state
+from pbvote.cycles.models import Budget, Cycle, PhaseKind
+from pbvote.errors import PhaseClosed
+from pbvote.extensions import db
+from pbvote.timeutil import utcnow
+
+def countable_ballots(budget: Budget) -> Iterator[Ballot]:
+    """The ballots of ``budget`` the tally counts: every channel, neither superseded nor voided.
+
+    The single source of ballots for the tally, online and paper alike.  Choices come preloaded.
+    """
+    statement = (
+        sa.select(Ballot)
+        .where(Ballot.budget_id == budget.id, Ballot.superseded_at.is_(None), Ballot.voided_at.is_(None))
+        .order_by(Ballot.id)
+        .options(selectinload(Ballot.choices))
+    )
+    yield from db.session.scalars(statement)
+
+
+def seal_voter_links(cycle: Cycle, now: datetime | None = None) -> int:
+    """After voting has closed, forget which participation each ballot belongs to.
+
+    What stays: that a person took part in a budget (one person, one ballot) and the anonymous
+    ballots.  Returns the number of ballots unlinked.
+    """
+    now = now or utcnow()
+    phase = cycle.phase(PhaseKind.VOTING)
+    if phase is None or now < phase.ends_at:
+        raise PhaseClosed(_("Voter links are kept until voting has closed."))
+    result = db.session.execute(
+        sa.update(Ballot)
+        .where(Ballot.budget_id.in_([b.id for b in cycle.budgets]), Ballot.participation_id.is_not(None))
+        .values(participation_id=None)
+    )
+    audit.record("ballots.sealed", subject=cycle, ballots=result.rowcount)
+    db.session.flush()
+    return result.rowcount
+
+
+def check_export_allowed(cycle: Cycle, now: datetime | None = None) -> None:
+    """Ballots are exported only after voting has closed (no running tallies during the vote)."""
+    phase = cycle.phase(PhaseKind.VOTING)
+    if phase is None or (now or utcnow()) < phase.ends_at:
+        raise PhaseClosed(_("Ballots can be exported once voting has closed."))
+
+
+def anonymised_ballot_rows(cycle: Cycle) -> Iterator[dict]:
+    """Every ballot of ``cycle`` without anything that points to a voter: no ids, no times of day.
+
+    Rows are ordered by tracking hash (random), so the order does not reveal the order of casting.
+    """
+    by_id = {b.id: b for b in cycle.budgets}
+    statement = (
+        sa.select(Ballot)
+        .where(Ballot.budget_id.in_(list(by_id)))
+        .order_by(Ballot.budget_id, Ballot.tracking_hash, Ballot.id)
+        .options(selectinload(Ballot.choices))
+    )
+    for ballot in db.session.scalars(statement):
+        yield {
+            "budget": by_id[ballot.budget_id].name,
+            "tracking_hash": ballot.tracking_hash or "",
+            "channel": ballot.channel.value,
+            "date": ballot.cast_at.date().isoformat(),
+            "state": ballot_state(ballot),
+            "choices": " ".join(
+                str(c.proposal_id) + (f":{c.points}" if c.points is not None else "") + (f"#{c.rank}" if c.rank is not None else "")
+                for c in ballot.choices
+            ),
+        }
