@@ -13,6 +13,7 @@ from pbvote.auth import services
 from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, DetailsForm, RoleForm, SignInForm, SignUpForm
 from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
 from pbvote.auth.session import login_required, public, reset_browser_session, role_required
+from pbvote.bounds import page_number
 from pbvote.cycles.models import District
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
@@ -181,7 +182,7 @@ def account():
 @role_required(Role.ADMIN)
 def admin_users():
     query = (request.args.get("q") or "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     statement = sa.select(User).order_by(User.id)
     if query:
         pattern = f"%{query.lower()}%"
@@ -199,7 +200,7 @@ def admin_users():
     )
 
 
-@bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
+@bp.route("/admin/users/<id:user_id>/role", methods=["POST"])
 @role_required(Role.ADMIN)
 def admin_set_role(user_id: int):
     user = db.get_or_404(User, user_id)

@@ -45,6 +45,7 @@ from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Voter
 from pbvote.ballots.snapshots import BudgetSnapshot, load_cast_target
 from pbvote.ballots.kinds import kind_of
+from pbvote.bounds import page_number
 from pbvote.cycles.models import Budget, Cycle, District
 from pbvote.cycles.services import get_public_cycle
 from pbvote.db import autocommit_connection
@@ -259,7 +260,7 @@ def close_kiosk():
     return redirect(url_for("main.index"))
 
 
-@bp.route("/ballots/<int:budget_id>", methods=["GET", "POST"])
+@bp.route("/ballots/<id:budget_id>", methods=["GET", "POST"])
 @public
 def ballot(budget_id: int):
     """The ballot.  POST comes from the review page's "Change my choices" and only refills the form."""
@@ -277,7 +278,7 @@ def ballot(budget_id: int):
     return _render_ballot(budget, form, voter, proposals, live=live)
 
 
-@bp.route("/ballots/<int:budget_id>/review", methods=["POST"])
+@bp.route("/ballots/<id:budget_id>/review", methods=["POST"])
 @public
 def review(budget_id: int):
     budget = _public_budget(budget_id)
@@ -350,7 +351,7 @@ def _first_code_ballot(budget_id: int):
     return (budget, proposals, result) if result is not None else None
 
 
-@bp.route("/ballots/<int:budget_id>/cast", methods=["POST"])
+@bp.route("/ballots/<id:budget_id>/cast", methods=["POST"])
 @public
 def cast(budget_id: int):
     # Per voter, re-votes and retries included; checked before anything else (one Redis round trip).
@@ -428,7 +429,7 @@ def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
     )
 
 
-@bp.route("/ballots/<int:budget_id>/receipt")
+@bp.route("/ballots/<id:budget_id>/receipt")
 @public
 def receipt(budget_id: int):
     budget = _public_budget(budget_id)
@@ -550,7 +551,7 @@ def staff_void_code(slug: str):
     return _codes_page(cycle, form, void_form, 400)
 
 
-@bp.route("/staff/access-code-batches/<int:batch_id>/void", methods=["POST"])
+@bp.route("/staff/access-code-batches/<id:batch_id>/void", methods=["POST"])
 @role_required(Role.STAFF)
 def staff_void_batch(batch_id: int):
     batch = db.get_or_404(AccessCodeBatch, batch_id)
@@ -607,7 +608,7 @@ def staff_export(slug: str):
 @role_required(Role.STAFF)
 def staff_residents():
     query = (request.args.get("q") or "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     statement = sa.select(User).where(User.role == Role.RESIDENT).order_by(User.id)
     if query:
         pattern = f"%{query.lower()}%"
@@ -625,7 +626,7 @@ def staff_residents():
     return render_template("ballots/staff_residents.html", pagination=pagination, forms=forms, query=query)
 
 
-@bp.route("/staff/residents/<int:user_id>/verify", methods=["POST"])
+@bp.route("/staff/residents/<id:user_id>/verify", methods=["POST"])
 @role_required(Role.STAFF)
 def staff_verify(user_id: int):
     user = db.get_or_404(User, user_id)
