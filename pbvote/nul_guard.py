@@ -49,8 +49,8 @@ def request_contains_nul() -> bool:
         return True
     if request.query_string and _pairs_contain_nul(request.args):
         return True
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return False
+    if not request.content_length and not request.headers.get("Transfer-Encoding"):
+        return False  # no body (every GET of a page): nothing more to read
     if request.is_json:
         return _contains_nul(request.get_json(silent=True))
     if _pairs_contain_nul(request.form):
