@@ -273,6 +273,48 @@ def test_nul_in_the_staff_budget_form_is_refused(client, admin, cycle):
 
 # -- numbers no column can store ------------------------------------------------------------------
 
+
+def test_every_number_field_of_every_form_is_bounded():
+    """WTForms' own number fields take twenty digits and ``Infinity``: no form under ``pbvote/``
+    declares one (the ballot form builds its points fields from the same bounded class), no id sits
+    in a plain hidden field, and selects of ids coerce with the bounded helpers."""
+    import importlib
+    import pkgutil
+
+    import wtforms
+    from flask_wtf import FlaskForm
+    from wtforms.fields.core import UnboundField
+
+    import pbvote
+    from pbvote.forms import coerce_int, coerce_optional_int
+
+    for module in pkgutil.walk_packages(pbvote.__path__, "pbvote."):
+        importlib.import_module(module.name)
+    unbounded = (wtforms.IntegerField, wtforms.DecimalField, wtforms.FloatField, wtforms.IntegerRangeField,
+                 wtforms.DecimalRangeField)
+    forms, found = set(), []
+    pending = list(FlaskForm.__subclasses__())
+    while pending:
+        form = pending.pop()
+        forms.add(form)
+        pending.extend(form.__subclasses__())
+    for form in forms:
+        for name in dir(form):
+            field = getattr(form, name, None)
+            if not isinstance(field, UnboundField):
+                continue
+            where = f"{form.__module__}.{form.__name__}.{name}"
+            if field.field_class in unbounded:
+                found.append(f"{where}: {field.field_class.__name__}")
+            if field.field_class is wtforms.HiddenField and name.endswith("_id"):
+                found.append(f"{where}: an id in a plain HiddenField")
+            coerce = field.kwargs.get("coerce")
+            if coerce is int or (coerce is not None and coerce not in (coerce_int, coerce_optional_int, str)):
+                found.append(f"{where}: coerce={coerce}")
+    assert len(forms) > 15
+    assert found == []
+
+
 MONEY = "money"
 INTEGER = "integer"
 COORDINATE = "coordinate"
