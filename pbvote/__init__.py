@@ -46,7 +46,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         count = app.config["PBVOTE_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
+    from pbvote.bounds import register_converters
+    from pbvote.nul_guard import register_nul_guard
+
+    register_nul_guard(app)  # first of the before-request functions: before the CSRF check
     register_extensions(app)
+    register_converters(app)  # <id:...> in routes
     register_blueprints(app)
 
     from pbvote.errors import register_error_handlers

@@ -20,6 +20,12 @@ from pbvote import create_app
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+class NotWritableError(click.ClickException):
+    """A directory pbvote must write to cannot be written: one line, exit status 2."""
+
+    exit_code = 2
+
+
 def _create_app(*_args, **_kwargs):
     return create_app()
 
@@ -195,11 +201,19 @@ def seal_ballots_command():
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo city into an empty database.")
 @with_appcontext
 def up_command(host, port, workers, threads, demo):
-    """Upgrade the database, load the demo city if it is empty, and serve pbvote (granian)."""
+    """Upgrade the database, load the demo city if it is empty, and serve pbvote (granian).
+
+    Stops first, with one line naming it, if a directory pbvote writes to (the SQLite database's,
+    the upload directory) cannot be written.
+    """
     from pbvote.auth.models import User
     from pbvote.demo import load_demo, print_demo_sign_ins
     from pbvote.extensions import db
+    from pbvote.writable import first_not_writable
 
+    problem = first_not_writable(current_app)
+    if problem is not None:
+        raise NotWritableError(problem.message())
     upgrade_database()
     empty = db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
     production = current_app.config.get("ENV_NAME") == "production"

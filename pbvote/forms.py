@@ -1,8 +1,13 @@
-"""Form helpers shared by every domain: choices, optional integers, service errors on forms."""
+"""Form helpers shared by every domain: choices, optional integers, service errors on forms.
+
+The fields for numbers and ids are in :mod:`pbvote.fields`.
+"""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
+
+from pbvote.bounds import to_int32
 
 
 def option(value, label) -> SelectChoice:
@@ -18,11 +23,17 @@ def options(pairs) -> list[SelectChoice]:
     return [option(value, label) for value, label in pairs]
 
 
+def coerce_int(value) -> int:
+    """Coerce for a select or check boxes whose values are ids or small numbers: a number that no
+    ``Integer`` column holds (twenty digits) is an invalid choice, never a query that fails."""
+    return to_int32(value)
+
+
 def coerce_optional_int(value):
-    """Coerce for a select whose empty choice means "none"."""
+    """Coerce for a select whose empty choice means "none" (otherwise as :func:`coerce_int`)."""
     if value in (None, "", "None"):
         return None
-    return int(value)
+    return to_int32(value)
 
 
 def add_form_error(form, error) -> None:

@@ -16,7 +16,7 @@ from pbvote.auth.models import ROLE_GRANTS, Role
 from pbvote.auth.session import PUBLIC, SIGNED_IN
 
 VISITORS = [None, Role.RESIDENT, Role.VOLUNTEER, Role.MODERATOR, Role.REVIEWER, Role.STAFF, Role.ADMIN]
-DUMMY_ARGS = {"integer": "987654", "float": "1.5", "string": "no-such-thing", "default": "no-such-thing", "path": "no/such/thing", "uuid": "00000000-0000-0000-0000-000000000000"}
+DUMMY_ARGS = {"integer": "987654", "id": "987654", "float": "1.5", "string": "no-such-thing", "default": "no-such-thing", "path": "no/such/thing", "uuid": "00000000-0000-0000-0000-000000000000"}
 
 
 def routes(app):

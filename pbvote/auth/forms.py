@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from pbvote.auth.models import Role
 from pbvote.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from pbvote.fields import BoundedIntegerField
 from pbvote.forms import coerce_optional_int, options
 
 
-def _birth_year_field() -> IntegerField:
-    return IntegerField(
+def _birth_year_field() -> BoundedIntegerField:
+    return BoundedIntegerField(
         _l("Year of birth (optional)"),
         validators=[Optional()],
         description=_l("Some budget cycles are open from a minimum age (counted by the year you were born). Only the year is kept."),

@@ -13,6 +13,7 @@ from pbvote.auth import services
 from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, DetailsForm, RoleForm, SignInForm, SignUpForm, VerifyResidentForm
 from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
 from pbvote.auth.session import login_required, public, reset_browser_session, role_required
+from pbvote.bounds import page_number
 from pbvote.cycles.models import District
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
@@ -181,7 +182,7 @@ def account():
 @role_required(Role.ADMIN)
 def admin_users():
     query = (request.args.get("q") or "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     statement = sa.select(User).order_by(User.id)
     if query:
         pattern = f"%{query.lower()}%"
@@ -199,7 +200,7 @@ def admin_users():
     )
 
 
-@bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
+@bp.route("/admin/users/<id:user_id>/role", methods=["POST"])
 @role_required(Role.ADMIN)
 def admin_set_role(user_id: int):
     user = db.get_or_404(User, user_id)
@@ -230,7 +231,7 @@ RESIDENTS_PER_PAGE = 50
 @role_required(Role.STAFF)
 def staff_residents():
     query = (request.args.get("q") or "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     statement = sa.select(User).where(User.role == Role.RESIDENT).order_by(User.id)
     if query:
         pattern = f"%{query.lower()}%"
@@ -248,7 +249,7 @@ def staff_residents():
     return render_template("auth/staff_residents.html", pagination=pagination, forms=forms, query=query)
 
 
-@bp.route("/staff/residents/<int:user_id>/verify", methods=["POST"])
+@bp.route("/staff/residents/<id:user_id>/verify", methods=["POST"])
 @role_required(Role.STAFF)
 def staff_verify(user_id: int):
     user = db.get_or_404(User, user_id)

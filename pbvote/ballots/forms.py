@@ -15,7 +15,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.i18n import messages_path
 
@@ -23,6 +23,7 @@ from pbvote.ballots.choices import BallotProposal, Choice
 from pbvote.ballots.kinds import BallotKind, kind_of
 from pbvote.ballots.services import MAX_BATCH_SIZE
 from pbvote.cycles.models import Budget
+from pbvote.fields import BoundedIntegerField
 from pbvote.forms import option
 from pbvote.proposals.models import Proposal
 
@@ -127,7 +128,7 @@ class TrackingCheckForm(FlaskForm):
 
 class GenerateCodesForm(FlaskForm):
     target = SelectField(_l("Codes for"), validators=[DataRequired()])
-    count = IntegerField(
+    count = BoundedIntegerField(
         _l("Number of codes"),
         validators=[DataRequired(), NumberRange(min=1, max=MAX_BATCH_SIZE)],
         default=100,

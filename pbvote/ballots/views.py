@@ -42,6 +42,7 @@ from pbvote.ballots.forms import (
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Voter
 from pbvote.ballots.kinds import kind_of
+from pbvote.bounds import page_number
 from pbvote.cycles.models import Budget, Cycle, District
 from pbvote.cycles.services import get_public_cycle
 from pbvote.errors import DomainError, InvalidBallot
@@ -223,7 +224,7 @@ def close_kiosk():
     return redirect(url_for("main.index"))
 
 
-@bp.route("/ballots/<int:budget_id>", methods=["GET", "POST"])
+@bp.route("/ballots/<id:budget_id>", methods=["GET", "POST"])
 @public
 def ballot(budget_id: int):
     """The ballot.  POST comes from the review page's "Change my choices" and only refills the form."""
@@ -241,7 +242,7 @@ def ballot(budget_id: int):
     return _render_ballot(budget, form, voter, proposals, live=live)
 
 
-@bp.route("/ballots/<int:budget_id>/review", methods=["POST"])
+@bp.route("/ballots/<id:budget_id>/review", methods=["POST"])
 @public
 def review(budget_id: int):
     budget = _public_budget(budget_id)
@@ -282,7 +283,7 @@ def _caster_key() -> str:
     return f"cast-address:{request.remote_addr}"
 
 
-@bp.route("/ballots/<int:budget_id>/cast", methods=["POST"])
+@bp.route("/ballots/<id:budget_id>/cast", methods=["POST"])
 @public
 def cast(budget_id: int):
     # Per voter, re-votes and retries included; checked before anything else (one Redis round trip).
@@ -359,7 +360,7 @@ def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
     )
 
 
-@bp.route("/ballots/<int:budget_id>/receipt")
+@bp.route("/ballots/<id:budget_id>/receipt")
 @public
 def receipt(budget_id: int):
     budget = _public_budget(budget_id)
@@ -477,7 +478,7 @@ def staff_void_code(slug: str):
     return _codes_page(cycle, form, void_form, 400)
 
 
-@bp.route("/staff/access-code-batches/<int:batch_id>/void", methods=["POST"])
+@bp.route("/staff/access-code-batches/<id:batch_id>/void", methods=["POST"])
 @role_required(Role.STAFF)
 def staff_void_batch(batch_id: int):
     batch = db.get_or_404(AccessCodeBatch, batch_id)

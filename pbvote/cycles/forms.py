@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pbvote.cycles import rules
 from pbvote.cycles.models import PHASE_ORDER, BallotType, DistrictEligibility
+from pbvote.fields import BoundedIntegerField, MoneyField
 from pbvote.forms import coerce_optional_int, options
 from pbvote.cycles import ballot_kinds
 from pbvote.labels import ELIGIBILITY_LABELS, PHASE_LABELS
@@ -41,17 +42,17 @@ class CycleForm(FlaskForm):
     currency = StringField(_l("Currency"), default="EUR", validators=[DataRequired(), Length(min=3, max=3)],
                            description=_l("Three-letter code, e.g. EUR."))
     is_published = BooleanField(_l("Published (visible to everyone)"))
-    max_proposals_per_resident = IntegerField(
+    max_proposals_per_resident = BoundedIntegerField(
         _l("Proposals per resident"), validators=[Optional(), NumberRange(min=1)],
         description=_l("Leave empty for no limit."))
-    support_threshold = IntegerField(
+    support_threshold = BoundedIntegerField(
         _l("Supports needed for review"), default=0, validators=[InputRequired(), NumberRange(min=0)],
         description=_l("0: every submitted proposal is reviewed."))
     district_eligibility = SelectField(
         _l("Budgets a resident may vote in"),
         choices=options((e.value, label) for e, label in ELIGIBILITY_LABELS.items()),
         default=DistrictEligibility.HOME_DISTRICT.value)
-    minimum_age = IntegerField(_l("Minimum age to vote"), validators=[Optional(), NumberRange(min=0, max=120)],
+    minimum_age = BoundedIntegerField(_l("Minimum age to vote"), validators=[Optional(), NumberRange(min=0, max=120)],
                                description=_l("Leave empty for no minimum."))
     verified_only = BooleanField(_l("Only verified residents may vote"))
     access_codes_enabled = BooleanField(_l("Residents may vote with an access code"), default=True)
@@ -79,18 +80,18 @@ class BudgetForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     district = SelectField(_l("District"), coerce=coerce_optional_int, validators=[Optional()],
                            description=_l("Leave on “City-wide” for a budget of the whole city."))
-    position = IntegerField(_l("Position"), default=0, validators=[Optional()])
-    total = DecimalField(_l("Amount"), places=2, validators=[InputRequired(), NumberRange(min=0)],
+    position = BoundedIntegerField(_l("Position"), default=0, validators=[Optional()])
+    total = MoneyField(_l("Amount"), validators=[InputRequired(), NumberRange(min=0)],
                          description=_l("In currency units, e.g. 250000."))
     ballot_type = SelectField(_l("Ballot"), default=BallotType.APPROVAL.value)
-    min_choices = IntegerField(_l("Minimum projects a voter chooses"), default=1,
+    min_choices = BoundedIntegerField(_l("Minimum projects a voter chooses"), default=1,
                                validators=[Optional(), NumberRange(min=0)])
-    max_choices = IntegerField(_l("Maximum projects (approval) or number to rank (ranking)"),
+    max_choices = BoundedIntegerField(_l("Maximum projects (approval) or number to rank (ranking)"),
                                validators=[Optional(), NumberRange(min=1)], description=_l("Empty: no maximum."))
-    min_spend_percent = IntegerField(_l("Minimum share of the budget a knapsack ballot must spend (%)"), default=0,
+    min_spend_percent = BoundedIntegerField(_l("Minimum share of the budget a knapsack ballot must spend (%)"), default=0,
                                      validators=[Optional(), NumberRange(min=0, max=100)])
-    points_total = IntegerField(_l("Points each voter spreads (points ballot)"), validators=[Optional(), NumberRange(min=1)])
-    points_per_project = IntegerField(_l("Most points on one project (points ballot)"),
+    points_total = BoundedIntegerField(_l("Points each voter spreads (points ballot)"), validators=[Optional(), NumberRange(min=1)])
+    points_per_project = BoundedIntegerField(_l("Most points on one project (points ballot)"),
                                       validators=[Optional(), NumberRange(min=1)])
     tally_rule = SelectField(_l("Tally rule"), choices=options(TALLY_RULE_LABELS.items()),
                              default="greedy")

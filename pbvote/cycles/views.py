@@ -97,7 +97,7 @@ def _render_cycle(cycle: Cycle, form=None, phases_form=None, category_form=None,
     ), status
 
 
-@staff_bp.route("/cycles/<int:cycle_id>", methods=["GET", "POST"])
+@staff_bp.route("/cycles/<id:cycle_id>", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def edit_cycle(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
@@ -118,7 +118,7 @@ def edit_cycle(cycle_id: int):
     return _render_cycle(cycle, form=form)
 
 
-@staff_bp.route("/cycles/<int:cycle_id>/phases", methods=["POST"])
+@staff_bp.route("/cycles/<id:cycle_id>/phases", methods=["POST"])
 @role_required(Role.STAFF)
 def set_phases(cycle_id: int):
     from flask import request
@@ -145,7 +145,7 @@ def set_phases(cycle_id: int):
     return _render_cycle(cycle, phases_form=form, status=400)
 
 
-@staff_bp.route("/cycles/<int:cycle_id>/advance", methods=["POST"])
+@staff_bp.route("/cycles/<id:cycle_id>/advance", methods=["POST"])
 @role_required(Role.STAFF)
 def advance_phase(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
@@ -204,7 +204,7 @@ def _budget_error(form: BudgetForm, error: DomainError) -> None:
     add_form_error(form, error)
 
 
-@staff_bp.route("/cycles/<int:cycle_id>/budgets/new", methods=["GET", "POST"])
+@staff_bp.route("/cycles/<id:cycle_id>/budgets/new", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def new_budget(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
@@ -222,7 +222,7 @@ def new_budget(cycle_id: int):
     return render_template("cycles/staff/budget.html", cycle=cycle, budget=None, form=form), status
 
 
-@staff_bp.route("/budgets/<int:budget_id>", methods=["GET", "POST"])
+@staff_bp.route("/budgets/<id:budget_id>", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def edit_budget(budget_id: int):
     budget = db.get_or_404(Budget, budget_id)
@@ -243,7 +243,7 @@ def edit_budget(budget_id: int):
                            delete_form=EmptyForm()), status
 
 
-@staff_bp.route("/budgets/<int:budget_id>/delete", methods=["POST"])
+@staff_bp.route("/budgets/<id:budget_id>/delete", methods=["POST"])
 @role_required(Role.STAFF)
 def delete_budget(budget_id: int):
     budget = db.get_or_404(Budget, budget_id)
@@ -261,7 +261,7 @@ def delete_budget(budget_id: int):
     return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle_id)), 303
 
 
-@staff_bp.route("/cycles/<int:cycle_id>/categories", methods=["POST"])
+@staff_bp.route("/cycles/<id:cycle_id>/categories", methods=["POST"])
 @role_required(Role.STAFF)
 def add_category(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
@@ -279,7 +279,7 @@ def add_category(cycle_id: int):
     return _render_cycle(cycle, category_form=form, status=400)
 
 
-@staff_bp.route("/categories/<int:category_id>/delete", methods=["POST"])
+@staff_bp.route("/categories/<id:category_id>/delete", methods=["POST"])
 @role_required(Role.STAFF)
 def delete_category(category_id: int):
     category = db.get_or_404(Category, category_id)
@@ -300,7 +300,7 @@ def delete_category(category_id: int):
 # -- counting -------------------------------------------------------------------------------------
 
 
-@staff_bp.route("/budgets/<int:budget_id>/results")
+@staff_bp.route("/budgets/<id:budget_id>/results")
 @role_required(Role.STAFF)
 def results_preview(budget_id: int):
     """The budget's own rule and the usual alternatives, side by side, once voting has closed."""
@@ -317,7 +317,7 @@ def results_preview(budget_id: int):
     )
 
 
-@staff_bp.route("/budgets/<int:budget_id>/ballots.pb")
+@staff_bp.route("/budgets/<id:budget_id>/ballots.pb")
 @role_required(Role.STAFF)
 def export_ballots(budget_id: int):
     """The budget's anonymous ballots as a pabulib file: ``pbvote tally FILE --rule from-file`` recounts it."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (DecimalField, FloatField, HiddenField, IntegerField, RadioField, SelectField, StringField,
-                     SubmitField, TextAreaField)
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from pbvote.fields import BoundedIntegerField, FiniteFloatField, HiddenIdField, MoneyField
 from pbvote.forms import coerce_optional_int, options
 from pbvote.proposals.models import PledgeFrequency, PledgeKind
 
@@ -16,13 +16,13 @@ class ProposalForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(min=5, max=160)])
     body = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=20_000)],
                          description=_l("What, where, for whom and why. You can use Markdown: **bold**, lists, links."))
-    estimated = DecimalField(_l("Estimated cost"), places=2, validators=[InputRequired(), NumberRange(min=0.01)],
+    estimated = MoneyField(_l("Estimated cost"), validators=[InputRequired(), NumberRange(min=0.01)],
                              description=_l("In currency units, e.g. 25000. Council staff will check it."))
     budget = SelectField(_l("Budget"), coerce=coerce_optional_int, validators=[InputRequired()])
     category = SelectField(_l("Category"), coerce=coerce_optional_int, validators=[Optional()])
     address = StringField(_l("Address or place (optional)"), validators=[Optional(), Length(max=200)])
-    latitude = FloatField(_l("Latitude (optional)"), validators=[Optional(), NumberRange(min=-90, max=90)])
-    longitude = FloatField(_l("Longitude (optional)"), validators=[Optional(), NumberRange(min=-180, max=180)])
+    latitude = FiniteFloatField(_l("Latitude (optional)"), validators=[Optional(), NumberRange(min=-90, max=90)])
+    longitude = FiniteFloatField(_l("Longitude (optional)"), validators=[Optional(), NumberRange(min=-180, max=180)])
 
 
 class ImageForm(FlaskForm):
@@ -57,7 +57,7 @@ FREQUENCY_LABELS = {
 
 class PledgeForm(FlaskForm):
     kind = SelectField(_l("I can give"), choices=options((k.value, v) for k, v in PLEDGE_KIND_LABELS.items()))
-    hours = IntegerField(_l("Hours (volunteer time)"), validators=[Optional(), NumberRange(min=1, max=10_000)])
+    hours = BoundedIntegerField(_l("Hours (volunteer time)"), validators=[Optional(), NumberRange(min=1, max=10_000)])
     frequency = SelectField(_l("How often (volunteer time)"),
                             choices=options([("", "—")] + [(k.value, v) for k, v in FREQUENCY_LABELS.items()]),
                             validators=[Optional()])
@@ -68,7 +68,7 @@ class PledgeForm(FlaskForm):
 class CommentForm(FlaskForm):
     body = TextAreaField(_l("Your comment"), validators=[DataRequired(), Length(max=5000)],
                          description=_l("Be kind and stay on topic. Markdown is allowed."))
-    parent_id = HiddenField()
+    parent_id = HiddenIdField()
 
 
 class CommentEditForm(FlaskForm):
@@ -89,7 +89,7 @@ class ReviewForm(FlaskForm):
         ("unfeasible", _l("Not feasible")),
         ("merge", _l("Merge into another proposal")),
     ]), validators=[InputRequired()])
-    final = DecimalField(_l("Final cost (if feasible)"), places=2, validators=[Optional(), NumberRange(min=0.01)])
+    final = MoneyField(_l("Final cost (if feasible)"), validators=[Optional(), NumberRange(min=0.01)])
     explanation = TextAreaField(_l("Public explanation of the cost"), validators=[Optional(), Length(max=5000)],
                                 description=_l("Required when the final cost differs from the estimate."))
     reason = TextAreaField(_l("Public reason (not feasible or merged)"), validators=[Optional(), Length(max=5000)])

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from pbvote.auth.models import Role
 from pbvote.auth.session import login_required, public, role_required
+from pbvote.bounds import page_number
 from pbvote.cycles import services as cycle_services
 from pbvote.cycles.models import Cycle
 from pbvote.errors import DomainError
@@ -72,7 +73,7 @@ def index(slug: str):
         category_id=None if form.category.errors else form.category.data,
         status=ProposalStatus(status) if status else None, sort=sort, seed=session["proposal_seed"],
     )
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     pagination = db.paginate(services.search_statement(cycle, query), page=page, per_page=PER_PAGE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("proposals/index.html", cycle=cycle, form=form, pagination=pagination, args=args,
@@ -99,7 +100,7 @@ def _render_show(proposal: Proposal, status: int = 200, **forms):
     ), status
 
 
-@bp.route("/proposals/<int:proposal_id>")
+@bp.route("/proposals/<id:proposal_id>")
 @public
 def show(proposal_id: int):
     return _render_show(_visible_proposal(proposal_id))
@@ -155,7 +156,7 @@ def new(slug: str):
     return render_template("proposals/form.html", cycle=cycle, form=form, proposal=None), _status(form)
 
 
-@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@bp.route("/proposals/<id:proposal_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
@@ -191,25 +192,25 @@ def _button_action(proposal_id: int, action, success: str, *args):
     return redirect(url_for("proposals.show", proposal_id=proposal_id)), 303
 
 
-@bp.route("/proposals/<int:proposal_id>/submit", methods=["POST"])
+@bp.route("/proposals/<id:proposal_id>/submit", methods=["POST"])
 @login_required
 def submit(proposal_id: int):
     return _button_action(proposal_id, services.submit_proposal, _("Your proposal is now public. Share it to collect supports!"))
 
 
-@bp.route("/proposals/<int:proposal_id>/withdraw", methods=["POST"])
+@bp.route("/proposals/<id:proposal_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw(proposal_id: int):
     return _button_action(proposal_id, services.withdraw_proposal, _("Proposal withdrawn."))
 
 
-@bp.route("/proposals/<int:proposal_id>/support", methods=["POST"])
+@bp.route("/proposals/<id:proposal_id>/support", methods=["POST"])
 @login_required
 def support(proposal_id: int):
     return _button_action(proposal_id, services.support_proposal, _("Thank you for your support."))
 
 
-@bp.route("/proposals/<int:proposal_id>/unsupport", methods=["POST"])
+@bp.route("/proposals/<id:proposal_id>/unsupport", methods=["POST"])
 @login_required
 def unsupport(proposal_id: int):
     return _button_action(proposal_id, services.withdraw_support, _("Your support was withdrawn."))
@@ -218,7 +219,7 @@ def unsupport(proposal_id: int):
 # -- images ---------------------------------------------------------------------------------------
 
 
-@bp.route("/proposals/<int:proposal_id>/images", methods=["POST"])
+@bp.route("/proposals/<id:proposal_id>/images", methods=["POST"])
 @login_required
 def add_image(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
@@ -236,7 +237,7 @@ def add_image(proposal_id: int):
     return _render_show(proposal, 400, image_form=form)
 
 
-@bp.route("/proposal-images/<int:image_id>")
+@bp.route("/proposal-images/<id:image_id>")
 @public
 def image(image_id: int):
     image = db.get_or_404(ProposalImage, image_id)
@@ -252,7 +253,7 @@ def image(image_id: int):
     return response
 
 
-@bp.route("/proposal-images/<int:image_id>/delete", methods=["POST"])
+@bp.route("/proposal-images/<id:image_id>/delete", methods=["POST"])
 @login_required
 def delete_image(image_id: int):
     image = db.get_or_404(ProposalImage, image_id)
@@ -273,7 +274,7 @@ def delete_image(image_id: int):
 # -- co-authors -----------------------------------------------------------------------------------
 
 
-@bp.route("/proposals/<int:proposal_id>/coauthors", methods=["POST"])
+@bp.route("/proposals/<id:proposal_id>/coauthors", methods=["POST"])
 @login_required
 def invite(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
@@ -292,7 +293,7 @@ def invite(proposal_id: int):
     return _render_show(proposal, 400, invite_form=form)
 
 
-@bp.route("/invitations/<int:invitation_id>", methods=["POST"])
+@bp.route("/invitations/<id:invitation_id>", methods=["POST"])
 @login_required
 def respond(invitation_id: int):
     invitation = db.get_or_404(Coauthor, invitation_id)
@@ -321,7 +322,7 @@ def mine():
 # -- pledges --------------------------------------------------------------------------------------
 
 
-@bp.route("/proposals/<int:proposal_id>/pledges", methods=["POST"])
+@bp.route("/proposals/<id:proposal_id>/pledges", methods=["POST"])
 @login_required
 def pledge(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
@@ -340,7 +341,7 @@ def pledge(proposal_id: int):
     return _render_show(proposal, 400, pledge_form=form)
 
 
-@bp.route("/pledges/<int:pledge_id>/delete", methods=["POST"])
+@bp.route("/pledges/<id:pledge_id>/delete", methods=["POST"])
 @login_required
 def delete_pledge(pledge_id: int):
     pledge = db.get_or_404(Pledge, pledge_id)
@@ -361,7 +362,7 @@ def delete_pledge(pledge_id: int):
 # -- comments -------------------------------------------------------------------------------------
 
 
-@bp.route("/proposals/<int:proposal_id>/comments", methods=["POST"])
+@bp.route("/proposals/<id:proposal_id>/comments", methods=["POST"])
 @login_required
 @limiter.limit(_comment_limit, key_func=_comment_key, methods=["POST"])
 def comment(proposal_id: int):
@@ -369,8 +370,8 @@ def comment(proposal_id: int):
     form = CommentForm()
     if form.validate_on_submit():
         parent = None
-        if form.parent_id.data:
-            parent = db.session.get(Comment, int(form.parent_id.data)) if form.parent_id.data.isdigit() else None
+        if form.parent_id.data is not None:
+            parent = db.session.get(Comment, form.parent_id.data)
             if parent is None:
                 abort(400)
         try:
@@ -385,7 +386,7 @@ def comment(proposal_id: int):
     return _render_show(proposal, 400, comment_form=form)
 
 
-@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@bp.route("/comments/<id:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_comment(comment_id: int):
     comment = db.get_or_404(Comment, comment_id)
@@ -406,7 +407,7 @@ def edit_comment(comment_id: int):
     return render_template("proposals/comment_edit.html", comment=comment, proposal=proposal, form=form), _status(form)
 
 
-@bp.route("/comments/<int:comment_id>/flag", methods=["POST"])
+@bp.route("/comments/<id:comment_id>/flag", methods=["POST"])
 @login_required
 def flag_comment(comment_id: int):
     comment = db.get_or_404(Comment, comment_id)
@@ -425,7 +426,7 @@ def flag_comment(comment_id: int):
     return redirect(url_for("proposals.show", proposal_id=comment.proposal_id, _anchor=f"comment-{comment.id}")), 303
 
 
-@bp.route("/comments/<int:comment_id>/moderate", methods=["POST"])
+@bp.route("/comments/<id:comment_id>/moderate", methods=["POST"])
 @role_required(Role.MODERATOR)
 def moderate_comment(comment_id: int):
     comment = db.get_or_404(Comment, comment_id)
@@ -444,7 +445,7 @@ def moderate_comment(comment_id: int):
     return redirect(url_for("proposals.show", proposal_id=comment.proposal_id, _anchor=f"comment-{comment.id}")), 303
 
 
-@bp.route("/staff/cycles/<int:cycle_id>/moderation")
+@bp.route("/staff/cycles/<id:cycle_id>/moderation")
 @role_required(Role.MODERATOR)
 def moderation(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
@@ -455,7 +456,7 @@ def moderation(cycle_id: int):
 # -- review ---------------------------------------------------------------------------------------
 
 
-@bp.route("/review/cycles/<int:cycle_id>")
+@bp.route("/review/cycles/<id:cycle_id>")
 @role_required(Role.REVIEWER)
 def review_queue(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
@@ -463,7 +464,7 @@ def review_queue(cycle_id: int):
                            qualifies=services.qualifies_for_review)
 
 
-@bp.route("/review/proposals/<int:proposal_id>", methods=["GET", "POST"])
+@bp.route("/review/proposals/<id:proposal_id>", methods=["GET", "POST"])
 @role_required(Role.REVIEWER)
 def review(proposal_id: int):
     proposal = db.get_or_404(Proposal, proposal_id)

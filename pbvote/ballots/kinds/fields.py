@@ -4,12 +4,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, SelectMultipleField
+from wtforms import SelectField, SelectMultipleField
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pbvote.ballots.choices import OnBallot
-from pbvote.forms import coerce_optional_int, option
+from pbvote.fields import BoundedIntegerField
+from pbvote.forms import coerce_int, coerce_optional_int, option
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -17,20 +18,16 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _coerce_id(value):
-    return int(value)
-
-
 def project_checkboxes(proposals: Sequence[OnBallot]) -> MultiCheckboxField:
     """One list of project ids, even for choose-one (shown as radio buttons), so that a tampered
     form sending two projects is refused rather than cut to one.  ``validate_choice=False``: the
     kind's rules say in plain words what is wrong with a project id."""
     choices = [option(p.id, p.title) for p in proposals]
-    return MultiCheckboxField(_l("Projects"), coerce=_coerce_id, choices=choices, validate_choice=False)
+    return MultiCheckboxField(_l("Projects"), coerce=coerce_int, choices=choices, validate_choice=False)
 
 
-def points_field(proposal: OnBallot) -> IntegerField:
-    return IntegerField(
+def points_field(proposal: OnBallot) -> BoundedIntegerField:
+    return BoundedIntegerField(
         _l("Points for “%(title)s”", title=proposal.title),
         validators=[Optional(), NumberRange(min=0, message=_l("Use a whole number of 0 or more."))],
     )
