@@ -42,7 +42,6 @@ from pbvote.ballots.forms import (
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Voter
 from pbvote.ballots.kinds import kind_of
-from pbvote.bounds import page_number
 from pbvote.cycles.models import Budget, Cycle, District
 from pbvote.cycles.services import get_public_cycle
 from pbvote.errors import DomainError, InvalidBallot

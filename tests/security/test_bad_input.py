@@ -141,7 +141,7 @@ def paginated_endpoints(app, client, admin, cycle, monkeypatch):
 
 def test_every_paginated_list_answers_404_to_a_page_number_past_the_database(app, client, admin, cycle,
                                                                              paginated_endpoints):
-    assert {"proposals.index", "auth.admin_users", "ballots.staff_residents"} <= set(paginated_endpoints)
+    assert {"proposals.index", "auth.admin_users", "auth.staff_residents"} <= set(paginated_endpoints)
     failures = []
     for rule, _ids in rules(app, with_id=False):
         if "GET" not in rule.methods or rule.endpoint == "auth.sign_out":

@@ -81,10 +81,11 @@ def test_staff_cannot_reopen_voting_after_it_closed(client, make_cycle, make_use
     sign_in(client, make_user("staff"))
     later = (utcnow() + timedelta(days=60)).strftime("%Y-%m-%dT%H:%M")
     far = (utcnow() + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M")
+    farther = (utcnow() + timedelta(days=91)).strftime("%Y-%m-%dT%H:%M")
     before = {p.kind: (p.starts_at, p.ends_at) for p in cycle.phases}
 
     reopen = _phase_form(cycle, **{"phases-voting_end": later, "phases-results_start": later, "phases-results_end": far,
-                                   "phases-implementation_start": far, "phases-implementation_end": far[:-2] + "59"})
+                                   "phases-implementation_start": far, "phases-implementation_end": farther})
     response = post_form(client, f"/staff/cycles/{cycle.id}/phases", reopen, token_page=f"/staff/cycles/{cycle.id}")
 
     assert response.status_code == 400
