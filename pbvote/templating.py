@@ -190,8 +190,6 @@ def render_with_slots(template: str, key: Hashable, slots: dict[str, Callable[[]
 
 
 def register_template_helpers(app: Flask) -> None:
-    from pbvote import labels
-
     # Flask-Babel installed these with a full look-up per string; same translations, found once.
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: request_translations().ugettext(s),
@@ -207,9 +205,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(site_header, "site_header")
     app.add_template_global(flash_messages, "flash_messages")
     app.add_template_global(sign_in_target, "sign_in_target")
-    app.add_template_global(lambda kind: labels.PHASE_LABELS[kind], "phase_label")
-    app.add_template_global(lambda status: labels.STATUS_LABELS[status], "status_label")
-    app.add_template_global(lambda channel: labels.CHANNEL_LABELS[channel], "channel_label")
     app.add_template_filter(money, "money")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(datetime_format, "datetime")

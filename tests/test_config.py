@@ -5,8 +5,7 @@ import os
 
 import pytest
 
-import config
-from pbvote import create_app
+from pbvote import config, create_app
 
 
 def test_create_app_has_no_side_effects(tmp_path):
@@ -65,7 +64,7 @@ def test_production_with_a_secret_key_has_secure_cookies(monkeypatch):
 def test_every_environment_variable_is_documented_in_the_readme():
     from pathlib import Path
 
-    text = (Path(config.__file__).parent / "README.md").read_text(encoding="utf-8")
+    text = (Path(config.__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     missing = [f"PBVOTE_{name}" for name in config.ENVIRONMENT if f"PBVOTE_{name}" not in text]
     assert missing == []
     assert "PBVOTE_ENV" in text and "PBVOTE_TEST_DATABASE_URL" in text
