@@ -96,6 +96,7 @@ def prepare(db_url: str, voters: int, projects: int) -> tuple[int, list[int], li
     from pbvote import create_app
     from pbvote.auth.models import Role, User
     from pbvote.ballots import services
+    from pbvote.ballots.models import AccessCode
     from pbvote.cycles.models import BallotType, Budget, Cycle, Phase, PhaseKind
     from pbvote.extensions import db
     from pbvote.proposals.models import Proposal, ProposalStatus
@@ -124,7 +125,7 @@ def prepare(db_url: str, voters: int, projects: int) -> tuple[int, list[int], li
                 count = min(voters - len(codes), services.MAX_BATCH_SIZE)
                 codes += services.generate_access_codes(staff, cycle, count=count, budget=budget)[1]
         db.session.commit()
-        ids = {c.code_hash: c.id for c in db.session.scalars(db.select(services.AccessCode))}
+        ids = {c.code_hash: c.id for c in db.session.scalars(db.select(AccessCode))}
         project_ids = [p.id for p in services.ballot_proposals(budget)]
         serializer = app.session_interface.get_signing_serializer(app)
         sessions = []
