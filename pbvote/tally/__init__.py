@@ -43,7 +43,7 @@ from .rules.base import COMPLETIONS, Params
 
 __all__ = [
     "Ballot", "Election", "FrozenMap", "Outcome", "Project", "ProjectResult", "Satisfaction",
-    "RULES", "UTILITIES", "COMPLETIONS", "TIE_BREAKS", "FILE_RULES", "TallyError",
+    "RULES", "UTILITIES", "COMPLETIONS", "TIE_BREAKS", "FILE_RULES", "MONEY_PARAMETERS", "TallyError",
     "group_ballots", "run_rule", "rule_for_file", "satisfaction",
 ]
 
@@ -55,6 +55,10 @@ FILE_RULES = {
     "equalshares": ("mes", {"utility": "cost", "completion": "none"}),
     "equalshares/add1": ("mes", {"utility": "cost", "completion": "add1"}),
 }
+
+# Outcome.parameters that are amounts in the smallest unit (like Outcome.budget):
+# divide by Outcome.money_scale to show them in the currency unit
+MONEY_PARAMETERS = frozenset({"per_voter_share", "final_per_voter_share"})
 
 
 class TallyError(ValueError):

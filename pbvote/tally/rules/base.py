@@ -31,16 +31,6 @@ class RuleResult:
     info: dict = field(default_factory=dict)
 
 
-def money(amount, scale: int = 1) -> str:
-    """Format an exact amount of the smallest unit for a sentence."""
-    if scale != 1:
-        amount = amount / scale
-    if isinstance(amount, float) or getattr(amount, "denominator", 1) != 1:
-        value = float(amount)
-        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
-    return f"{int(amount):,}"
-
-
 def plain_number(x):
     """Numbers for explanations: ints stay ints, exact rationals become floats."""
     if x is None:

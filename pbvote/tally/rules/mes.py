@@ -88,7 +88,7 @@ from math import ceil, lcm
 from operator import itemgetter, mul
 
 from ..profile import Profile, Q
-from .base import Params, RuleResult, money
+from .base import Params, RuleResult
 from .base import plain_number as _num
 from .greedy import utilitarian_completion
 
@@ -1002,7 +1002,7 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
             details[c] = {"round": rd["round"], "effective_votes": _num(eff),
                           "max_payment": _num(rd["r"])}
             reasons[c] = (f"Funded in round {rd['round']}: its supporters could pay "
-                          f"{money(costs[c])} with at most {money(rd['r'])} each{per_unit} "
+                          f"{profile.money(costs[c])} with at most {profile.money(rd['r'])} each{per_unit} "
                           f"(effective votes {float(eff):,.1f}).")
             continue
         can_pay = None
@@ -1017,6 +1017,6 @@ def _explain(profile: Profile, params: Params, order: list[int], run, free) -> R
         if c in chosen:
             continue
         # MES ends only when no project is affordable (checked exactly in the run)
-        reasons[c] = (f"Not funded: its supporters had only {money(can_pay)} left of their "
-                      f"shares, less than its cost {money(costs[c])}.")
+        reasons[c] = (f"Not funded: its supporters had only {profile.money(can_pay)} left of their "
+                      f"shares, less than its cost {profile.money(costs[c])}.")
     return RuleResult(list(order), details, reasons)

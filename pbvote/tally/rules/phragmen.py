@@ -22,7 +22,7 @@ from collections import Counter
 from operator import itemgetter
 
 from ..profile import Profile, Q
-from .base import Params, RuleResult, money
+from .base import Params, RuleResult
 from .base import plain_number as _num
 
 
@@ -86,7 +86,7 @@ def phragmen(profile: Profile, params: Params) -> RuleResult:
             reasons[f] = f"Funded in round {len(order)}: nobody voted for it, but it still fit."
             continue
         reasons[f] = (f"Funded in round {len(order)}: its {approvals[f]:,} supporters could share "
-                      f"its cost so that no one carries more than {money(best_load)}.")
+                      f"its cost so that no one carries more than {profile.money(best_load)}.")
         s_new = len(loads)
         loads.append(best_load)
         for g in light[f]:
@@ -98,12 +98,12 @@ def phragmen(profile: Profile, params: Params) -> RuleResult:
             continue
         details[c] = {"stopped_at": profile.ids[stop_at] if stop_at is not None else None}
         if costs[c] > budget:
-            reasons[c] = f"Not funded: it costs more than the whole budget ({money(budget)})."
+            reasons[c] = f"Not funded: it costs more than the whole budget ({profile.money(budget)})."
         elif not approvals[c]:
             reasons[c] = "Not funded: nobody voted for it."
         elif c == stop_at:
-            reasons[c] = (f"Not funded: it was next, but it costs {money(costs[c])} and only "
-                          f"{money(budget - spent)} was left, so counting stopped.")
+            reasons[c] = (f"Not funded: it was next, but it costs {profile.money(costs[c])} and only "
+                          f"{profile.money(budget - spent)} was left, so counting stopped.")
         else:
             reasons[c] = (f"Not funded: counting stopped at project {profile.ids[stop_at]}, "
                           "which did not fit, before its turn." if stop_at is not None
