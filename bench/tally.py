@@ -114,9 +114,9 @@ def main(argv=None) -> int:
     if args.files:
         files = [f for f in files if any(s in f.name for s in args.files)]
 
-    from pbvote.tally.rules import mes_bounds
-    print("C kernel (pbvote.tally._mes_kernel): "
-          + ("built, used by MES + add1" if mes_bounds._mes_kernel is not None
+    from pbvote.tally.mes import kernel
+    print("C kernel (pbvote.tally.mes._mes_kernel): "
+          + ("built, used by MES + add1" if kernel._mes_kernel is not None
              else "not built (numpy/exact paths, same results)"))
     header = (f"{'file':<42} {'voters':>7} {'proj':>4} {'rule':<9} {'ours s':>8} {'ours cpu':>8} "
               f"{'pabutools s':>11} {'ratio':>6}")

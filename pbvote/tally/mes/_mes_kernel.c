@@ -1,8 +1,8 @@
-/* One MES run on exact integer bounds, in C: the hot loop of pbvote.tally.rules.mes_bounds.
+/* One MES run on exact integer bounds, in C: the hot loop of pbvote.tally.mes.bounds.
 
-   Optional: without this extension the numpy path (_BoundRun) and the exact
+   Optional: without this extension the numpy path (BoundRun) and the exact
    rational path give the same outcomes. The method and its proof are those
-   of mes_bounds.py (module docstring); this file only computes them faster.
+   of bounds.py (module docstring); this file only computes them faster.
 
    Money of every group of identical ballots is held as two int64 bounds
    lo <= D * money <= hi. Every decision is taken only when the bounds imply
@@ -21,7 +21,7 @@
      election(n_groups, ptr, idx, wt, cost, mult, tie) -> capsule
      run(election, D, lo0, hi0, alive, plan, finish, borrow, record)
        -> (status, depth, certified, order, rounds, plan_out, record_out, evals)
-   See mes_bounds.KernelRun for the meaning of each. */
+   See kernel.py (KernelRun) for the meaning of each. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -33,7 +33,7 @@ typedef __int128 i128;
 typedef struct { int64_t num, den; } rat; /* num / den, den > 0, num >= 0 */
 
 #define LIMIT ((int64_t)1 << 62)
-#define CAPSULE "pbvote.tally._mes_kernel.election"
+#define CAPSULE "pbvote.tally.mes._mes_kernel.election"
 
 /* -- the election, built once ------------------------------------------------ */
 
@@ -295,7 +295,7 @@ static int64_t split(int64_t *xs, int64_t *ws, int64_t len, int64_t p, int64_t *
 /* The poor/rich iteration of lower() and upper(), after the split at p: p = (cost -
    poor money) / (weight of the others), rounded down (lower) or up (upper), until
    it no longer grows. The same iterates as recomputing every split from scratch
-   (mes_bounds.py), on a shrinking contiguous buffer. */
+   (bounds.py), on a shrinking contiguous buffer. */
 static int iterate(int64_t *xs, int64_t *ws, int64_t len, int64_t n, int64_t kk, int64_t poor,
                    int64_t cost, int64_t p, int up, int64_t *out)
 {
@@ -315,7 +315,7 @@ static int iterate(int64_t *xs, int64_t *ws, int64_t len, int64_t n, int64_t kk,
 /* The first pass of lower() and upper(): gather the supporters' money bounds
    (money[]), total them (*S), count the non-zero ones (*nz), and split at p, the
    poor added to *kk and *poor, the others copied to xs/ws for iterate(). (The
-   spent out still listed, at 0, are poor iff p > 0, as in mes_bounds.py.) The
+   spent out still listed, at 0, are poor iff p > 0, as in bounds.py.) The
    same split as split(), with the gather fused in: kept apart, as both are the
    hot loops. */
 static int64_t first_split(const int64_t *money, const int32_t *ix, const int32_t *w,
@@ -393,7 +393,7 @@ static int upper(Run *R, int64_t c, int64_t p0, int64_t *out)
 }
 
 /* D p* for c exactly, when every supporter of unknown money (lo < hi) is rich for
-   certain (mes_bounds._BoundRun.exact). 1: *out set; 0: not possible. */
+   certain (bounds.BoundRun.exact). 1: *out set; 0: not possible. */
 static int exact(Run *R, int64_t c, rat *out)
 {
     R->evals++;
@@ -563,7 +563,7 @@ static void note_round(Run *R, int64_t q)
 }
 
 /* Whether q, the winner here of the borrowed run's round too, wins it at every
-   share up to the borrowed run's (mes_bounds._BoundRun.wins_there). */
+   share up to the borrowed run's (bounds.BoundRun.wins_there). */
 static int wins_there(const Run *R, int64_t q, int64_t U, rat e, const int64_t *there)
 {
     const int64_t *mult = R->e->mult;
@@ -598,7 +598,7 @@ static void sort_cand(Run *R)
     memcpy(R->cand, a, (size_t)n * sizeof(int64_t));
 }
 
-/* The MES loop from the current state (mes_bounds._BoundRun.run). 0 ok, 1 undecided.
+/* The MES loop from the current state (bounds.BoundRun.run). 0 ok, 1 undecided.
    brec/bn: the borrowed record (rounds of a run at a larger share, same D). */
 static int run_loop(Run *R, const int64_t *brec, int64_t bn, int *certified)
 {
@@ -680,7 +680,7 @@ static int run_loop(Run *R, const int64_t *brec, int64_t bn, int *certified)
     return 0;
 }
 
-/* mes_bounds._BoundRun.certify: the number of rounds of plan (q, theta num, den:
+/* bounds.BoundRun.certify: the number of rounds of plan (q, theta num, den:
    theta >= rho_q at the lower share, in this run's units) certified here;
    nplan + 1 when the end is too. -1 on error. */
 static int64_t certify(Run *R, const int64_t *plan, int64_t nplan)
@@ -977,7 +977,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_mes_kernel",
-    "MES runs on exact integer bounds in C (optional; see pbvote.tally.rules.mes_bounds).", -1,
+    "MES runs on exact integer bounds in C (optional; see pbvote.tally.mes.kernel).", -1,
     methods, NULL, NULL, NULL, NULL,
 };
 
