@@ -18,7 +18,7 @@ integer.
 from __future__ import annotations
 
 import re
-from fractions import Fraction
+from functools import lru_cache
 
 MAX_DIGITS = 24
 """Digits allowed before the decimal point (amounts below ``10**24``)."""
@@ -77,6 +77,7 @@ def parse_whole(text: str) -> int:
     return units
 
 
+@lru_cache(maxsize=None)
 def _places(scale: int) -> int:
     places = len(str(scale)) - 1
     if scale < 1 or 10**places != scale:
@@ -84,10 +85,11 @@ def _places(scale: int) -> int:
     return places
 
 
-def _rational(amount) -> Fraction:
-    if isinstance(amount, (int, float)):
-        return Fraction(amount)
-    return Fraction(int(amount.numerator), int(amount.denominator))  # Fraction or gmpy2.mpq
+def _ratio(amount) -> tuple[int, int]:
+    """``(numerator, denominator)`` of an int, a float, a Fraction or a gmpy2 ``mpq``."""
+    if isinstance(amount, float):
+        return amount.as_integer_ratio()
+    return int(amount.numerator), int(amount.denominator)
 
 
 def decimal_text(amount: int, scale: int = 1) -> str:
@@ -105,13 +107,19 @@ def format_money(amount, scale: int = 1) -> str:
     Thousands separators; as many decimals as the scale has places (``7,200.50``
     for 720050 at scale 100, ``1,234`` at scale 1), two more when the amount is
     a fraction of the smallest unit (an equal share, a payment), rounded half to
-    even at the last one. Exact at any size (no floating point).
+    even at the last one. Exact at any size (integers only, no floating point).
     """
+    if type(amount) is int and scale == 1:
+        return f"{amount:,}"  # the common case, fast
+    num, den = _ratio(amount)
     places = _places(scale)
-    value = _rational(amount)
-    if value.denominator != 1:
+    if den != 1:
         places += 2
-    scaled = round(value * 10**places / scale)
-    sign = "-" if scaled < 0 else ""
-    whole, rest = divmod(abs(scaled), 10**places)
+    # round(num * 10**places / (den * scale)), half to even
+    whole, rest = divmod(num * 10**places, den * scale)
+    twice = 2 * rest
+    if twice > den * scale or (twice == den * scale and whole % 2):
+        whole += 1
+    sign = "-" if whole < 0 else ""
+    whole, rest = divmod(abs(whole), 10**places)
     return f"{sign}{whole:,}.{rest:0{places}d}" if places else f"{sign}{whole:,}"
