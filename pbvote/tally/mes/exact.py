@@ -243,6 +243,12 @@ class Run:
         within a run), so projects are visited by increasing lower bound
         and exact ``rho`` is computed only while that bound does not
         already decide the comparison.
+
+        After a return below ``len(plan)`` the state is that of an exact
+        run at this share after that many rounds (each paid at this share's
+        own price), so :meth:`run` without arguments finishes it; ``finish``
+        is accepted for the engines' common interface (the C kernel must
+        know it in advance).
         """
         self.start(start_order, alive)
         tie = self.tie

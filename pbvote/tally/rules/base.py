@@ -107,6 +107,8 @@ def plain_number(x):
     """Numbers for explanations: ints stay ints, exact rationals become floats."""
     if x is None:
         return None
+    if isinstance(x, float):
+        return round(x, 4)
     if getattr(x, "denominator", 1) == 1:
         return int(x)
     return round(float(x), 4)
