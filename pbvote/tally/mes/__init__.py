@@ -55,23 +55,33 @@ except ImportError:  # pragma: no cover - depends on the environment
 ENGINES = ("auto", "kernel", "bounds", "exact")
 
 
-def engine_for(setup: Setup, engine: str, stats: dict) -> add1.ExactRuns:
-    """The runs the add1 search uses for ``engine`` on this election."""
+def _check(engine: str) -> None:
     if engine not in ENGINES:
         raise TallyError(f"unknown MES engine {engine!r} (known: {', '.join(ENGINES)})")
-    if engine == "exact" or setup.support.points:
-        return add1.ExactRuns(setup, stats)
-    if not HAVE_BOUNDS:
-        if engine == "auto":
-            return add1.ExactRuns(setup, stats)
+    if engine in ("bounds", "kernel") and not HAVE_BOUNDS:
         raise TallyError(f"the {engine} engine needs numpy")
-    if engine in ("auto", "kernel"):
-        from .kernel import Kernel, _mes_kernel
+    if engine == "kernel":
+        from .kernel import _mes_kernel
 
-        if engine == "kernel" and _mes_kernel is None:
+        if _mes_kernel is None:
             raise TallyError("the C kernel (pbvote.tally.mes._mes_kernel) is not built")
+
+
+def uses_bounds(setup: Setup, engine: str) -> bool:
+    """Whether ``engine`` runs on integer bounds here (numpy, equal utilities)."""
+    _check(engine)
+    return engine != "exact" and HAVE_BOUNDS and not setup.support.points
+
+
+def engine_for(setup: Setup, engine: str, stats: dict) -> add1.ExactRuns:
+    """The runs the add1 search uses for ``engine`` on this election."""
+    if not uses_bounds(setup, engine):
+        return add1.ExactRuns(setup, stats)
+    if engine in ("auto", "kernel"):
+        from .kernel import Kernel
+
         kern = Kernel.of(setup)
-        if kern is not None:  # (None also when the election is beyond the kernel's int32)
+        if kern is not None:  # (None: not built, or the election is beyond its int32)
             return add1.KernelRuns(setup, stats, kern)
     return add1.BoundRuns(setup, stats)
 
@@ -86,27 +96,29 @@ class Found:
     info: dict
 
 
-def at_equal_share(setup: Setup, engine: add1.ExactRuns) -> Found:
+def at_equal_share(setup: Setup, engine: str) -> Found:
     """Plain MES: one run at the equal share, budget / number of voters."""
+    bounds = uses_bounds(setup, engine)
     if not setup.profile.n_voters:
         return Found(list(setup.free), None, {})
-    order, run = explained_run(setup, setup.base, engine.borrows)
+    order, run = explained_run(setup, setup.base, bounds)
     return Found(order, run, {})
 
 
-def at_add1_share(setup: Setup, engine: add1.ExactRuns) -> Found:
+def at_add1_share(setup: Setup, engine: str) -> Found:
     """MES at the share the add1 search settles on (:mod:`.add1`)."""
+    runs = engine_for(setup, engine, add1.new_stats())
     if not setup.profile.n_voters:
         return Found(list(setup.free), None, {})
-    end = add1.settle(engine)
-    st = engine.stats
+    end = add1.settle(runs)
+    st = runs.stats
     info = {"mes_runs": st["runs"], "naive_mes_runs": end.steps, "final_per_voter_share": end.t,
             "mes_kernel_runs": st["kernel_runs"]}
     run = end.run
     if run is not None and (end.t != run.t or not isinstance(run, add1.Run)):
         # explain with the money of the final share itself (the same outcome by
         # construction; checked, as a guard on the search)
-        again, run = explained_run(setup, end.t, engine.borrows)
+        again, run = explained_run(setup, end.t, runs.borrows)
         if again != end.order:  # pragma: no cover - would be a bug
             raise AssertionError("the add1 search changed the outcome")
     return Found(end.order, run, info)
@@ -127,7 +139,7 @@ def greedy_fill(profile: Profile, params: Params, result: RuleResult) -> RuleRes
 class Completion:
     """A completion: where MES is run, then the fills that spend what is left."""
 
-    search: Callable[[Setup, add1.ExactRuns], Found]
+    search: Callable[[Setup, str], Found]  # (setup, engine name)
     fills: tuple[Callable[[Profile, Params, RuleResult], RuleResult], ...] = ()
 
 
@@ -149,8 +161,7 @@ def run_mes(profile: Profile, params: Params) -> RuleResult:
     the budget, ``greedy`` funds the most popular remaining projects that fit."""
     setup = Setup(profile, params.utility, params.tie_break)
     completion = COMPLETIONS[params.completion]
-    engine = engine_for(setup, params.engine, add1.new_stats())
-    found = completion.search(setup, engine)
+    found = completion.search(setup, params.engine)
     result = explain(setup, params, found.order, found.run)
     for fill in completion.fills:
         result = fill(profile, params, result)
