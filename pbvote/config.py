@@ -88,6 +88,7 @@ class Config:
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     PBVOTE_TRUSTED_PROXIES = 0
     PBVOTE_UPLOAD_DIR: str | None = None  # None: <instance>/uploads
+    #: The default of PBVOTE_LOG_LEVEL, which the entry points read (:func:`configure_logging`).
     LOG_LEVEL = "INFO"
 
 
