@@ -348,11 +348,11 @@ def main() -> None:
     if args.server == "granian":
         command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(args.workers),
                    "--blocking-threads", str(args.threads), "--host", "127.0.0.1", "--port", str(port),
-                   "--log-level", "warning", "--backlog", "2048", "--factory", "pbvote:create_app"]
+                   "--log-level", "warning", "--backlog", "2048", "--factory", "pbvote.wsgi:create_app"]
     else:
         command = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
                    "--worker-class", args.worker_class, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                   "--backlog", "2048", "pbvote:create_app()"]
+                   "--backlog", "2048", "pbvote.wsgi:create_app()"]
     server = subprocess.Popen(
         command,
         cwd=ROOT, env=server_env(db_url, args.ratelimit_storage, args.pre_ping), start_new_session=True,
