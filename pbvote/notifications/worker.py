@@ -215,7 +215,7 @@ def run_pass(settings: MailSettings | None = None, *, now: datetime | None = Non
         run_jobs(report, now)
         send_due(settings, report, now=now)
     finally:
-        db.session.remove()
+        db.session.rollback()  # whatever happened, no transaction is left open between passes
     return report
 
 
@@ -230,9 +230,12 @@ def run_forever(settings: MailSettings, interval: float, stop: threading.Event |
             report = run_pass(settings)
         except Exception:
             log.exception("mail worker pass failed; trying again in %s s", interval)
-        else:
-            if report.sent or report.retrying or report.failed or report.job_errors or any(report.jobs.values()):
-                log.info("mail worker: %s", report.describe())
+            report = None
+        finally:
+            db.session.remove()  # a fresh session (and a pooled connection) for every pass
+        if report is not None and (report.sent or report.retrying or report.failed or report.job_errors
+                                   or any(report.jobs.values())):
+            log.info("mail worker: %s", report.describe())
         deadline = time.monotonic() + interval
         while not stop.is_set() and time.monotonic() < deadline:
             if parent_pid is not None and os.getppid() != parent_pid:
