@@ -48,6 +48,9 @@ worker_pass = _signals.signal("pbvote-worker-pass")
 
 #: How long a claimed e-mail belongs to the worker that claimed it.
 LEASE = timedelta(minutes=10)
+#: A worker sends from a claimed batch only this long after claiming it, then hands the rest back,
+#: so that no other worker can claim an e-mail (its lease ended) while this one is still sending it.
+SEND_WITHIN = LEASE / 2
 #: E-mails claimed (and sent over one connection) at a time.
 BATCH_SIZE = 20
 RETRY_FIRST = timedelta(minutes=1)
@@ -176,7 +179,7 @@ def send_batch(claimed: list[tuple[Outgoing, int]], settings: MailSettings, repo
         return
     try:
         for index, (email, attempts) in enumerate(claimed):
-            if time.monotonic() - started > LEASE.total_seconds() / 2:
+            if time.monotonic() - started > SEND_WITHIN.total_seconds():
                 _hand_back(claimed[index:], now or utcnow())
                 return
             try:

@@ -4,7 +4,10 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 from dataclasses import dataclass, field
 
@@ -31,8 +34,11 @@ class MailServer:
     refuse: set = field(default_factory=set)
     #: Seconds to wait before accepting each message (to overlap several workers).
     delay: float = 0.0
-    #: (username, password) the server accepts; None: no AUTH needed.
+    #: (username, password) the server accepts; None: no AUTH offered.
     credentials: tuple | None = None
+    #: "starttls" or "ssl" with a certificate (:func:`tls_files`); None: plain SMTP.
+    tls: str | None = None
+    tls_files: tuple | None = None
     logins: list = field(default_factory=list)
     controller: Controller | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -56,13 +62,21 @@ class MailServer:
         ok = self.credentials is not None and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
         if ok:
             self.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
     # control ------------------------------------------------------------------------------------
     def start(self) -> None:
         kwargs = {}
         if self.credentials is not None:
-            kwargs = {"authenticator": self._authenticate, "auth_require_tls": False, "auth_required": True}
+            # aiosmtpd sees TLS only when it came by STARTTLS; on an SSL port the link is encrypted anyway
+            kwargs.update(authenticator=self._authenticate, auth_require_tls=self.tls == "starttls")
+        if self.tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*self.tls_files)
+            if self.tls == "ssl":
+                kwargs["ssl_context"] = context
+            else:
+                kwargs.update(tls_context=context, require_starttls=True)
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
 
@@ -73,6 +87,21 @@ class MailServer:
 
     def to(self, address: str) -> list:
         return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (made with the openssl command) and its key."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return str(cert), str(key)
 
 
 def use_mail_server(app, port: int, **settings) -> None:
