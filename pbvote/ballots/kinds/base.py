@@ -193,6 +193,37 @@ class BallotKind:
         return numbers[int(token)]
 
 
+class ValuePerProjectKind(BallotKind):
+    """Ballots where each project has a field of its own holding a number (points, a rank), named
+    ``<value>_<project id>``; a project whose field holds one of :attr:`empty` is not marked."""
+
+    #: The :class:`Choice` attribute (and form field prefix) that holds the number.
+    value: ClassVar[str]
+    empty: ClassVar[tuple] = (None,)
+
+    def _field_name(self, proposal_id: int) -> str:
+        return f"{self.value}_{proposal_id}"
+
+    def choices_from_form(self, form) -> list[Choice]:
+        marked = []
+        for p in form.proposals:
+            data = form[self._field_name(p.id)].data
+            if data not in self.empty:
+                marked.append(Choice(p.id, **{self.value: data}))
+        return marked
+
+    def fill_form(self, form, choices) -> None:
+        for c in choices:
+            if self._field_name(c.proposal_id) in form:
+                form[self._field_name(c.proposal_id)].data = getattr(c, self.value)
+
+    def project_field(self, form, proposal):
+        return form[self._field_name(proposal.id)]
+
+    def form_values(self, choices) -> list[tuple[str, str]]:
+        return [(self._field_name(c.proposal_id), str(getattr(c, self.value))) for c in choices]
+
+
 class TickKind(BallotKind):
     """Ballots where a project is ticked (approval, knapsack, choose-one)."""
 

@@ -7,17 +7,19 @@ from flask_babel import lazy_gettext as _l
 
 from pbvote import tally
 from pbvote.ballots.choices import Choice
-from pbvote.ballots.kinds.base import BallotKind
+from pbvote.ballots.kinds.base import ValuePerProjectKind
 from pbvote.ballots.kinds.fields import points_field
 from pbvote.cycles.models import BallotType
 from pbvote.errors import InvalidBallot, InvalidInput
 
 
-class Points(BallotKind):
+class Points(ValuePerProjectKind):
     type = BallotType.CUMULATIVE
     label = _l("Points: spread your points over projects")
     vote_type = "cumulative"
     widget = "ballots/kinds/points.html"
+    value = "points"
+    empty = (None, 0)
     paper_syntax = _l("Each project's number and its points, e.g. “3=5 7=2 12=3”.")
 
     def points_settings(self, total, per_project):
@@ -31,30 +33,8 @@ class Points(BallotKind):
             )
         return {"points_total": total, "points_per_project": per_project}
 
-    @staticmethod
-    def _field_name(proposal_id: int) -> str:
-        return f"points_{proposal_id}"
-
     def form_fields(self, budget, proposals):
         return {self._field_name(p.id): points_field(p) for p in proposals}
-
-    def choices_from_form(self, form):
-        return [
-            Choice(p.id, points=form[self._field_name(p.id)].data)
-            for p in form.proposals
-            if form[self._field_name(p.id)].data not in (None, 0)
-        ]
-
-    def fill_form(self, form, choices):
-        for c in choices:
-            if self._field_name(c.proposal_id) in form:
-                form[self._field_name(c.proposal_id)].data = c.points
-
-    def project_field(self, form, proposal):
-        return form[self._field_name(proposal.id)]
-
-    def form_values(self, choices):
-        return [(self._field_name(c.proposal_id), str(c.points)) for c in choices]
 
     def normalise(self, budget, proposals, choices):
         if any(c.points is None or c.points < 0 for c in choices):

@@ -6,17 +6,18 @@ from flask_babel import lazy_gettext as _l
 
 from pbvote import tally
 from pbvote.ballots.choices import Choice
-from pbvote.ballots.kinds.base import BallotKind
+from pbvote.ballots.kinds.base import ValuePerProjectKind
 from pbvote.ballots.kinds.fields import rank_field, rank_options
 from pbvote.cycles.models import BallotType
 from pbvote.errors import InvalidBallot, InvalidInput
 
 
-class Ranking(BallotKind):
+class Ranking(ValuePerProjectKind):
     type = BallotType.RANKING
     label = _l("Ranking: put projects in order of preference")
     vote_type = "ordinal"
     widget = "ballots/kinds/rank.html"
+    value = "rank"
     ordered = True
     paper_syntax = _l("The projects' numbers in the order of the ranks, favourite first, e.g. “7 3 12”.")
 
@@ -25,31 +26,9 @@ class Ranking(BallotKind):
             raise InvalidInput(_("Say how many projects voters may rank (at least 1)."), field="max_choices")
         return min_choices, max_choices
 
-    @staticmethod
-    def _field_name(proposal_id: int) -> str:
-        return f"rank_{proposal_id}"
-
     def form_fields(self, budget, proposals):
         ranks = rank_options(budget.max_choices or len(proposals))
         return {self._field_name(p.id): rank_field(p, ranks) for p in proposals}
-
-    def choices_from_form(self, form):
-        return [
-            Choice(p.id, rank=form[self._field_name(p.id)].data)
-            for p in form.proposals
-            if form[self._field_name(p.id)].data is not None
-        ]
-
-    def fill_form(self, form, choices):
-        for c in choices:
-            if self._field_name(c.proposal_id) in form:
-                form[self._field_name(c.proposal_id)].data = c.rank
-
-    def project_field(self, form, proposal):
-        return form[self._field_name(proposal.id)]
-
-    def form_values(self, choices):
-        return [(self._field_name(c.proposal_id), str(c.rank)) for c in choices]
 
     def normalise(self, budget, proposals, choices):
         choices = [c for c in choices if c.rank is not None]
