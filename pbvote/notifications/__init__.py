@@ -19,8 +19,13 @@ it in:
   :func:`pbvote.notifications.participants.register` (proposals: authors, co-authors, supporters,
   commenters; ballots: voters);
 * things that happen by date rather than by a request (voting opening): the worker sends the
-  :data:`pbvote.notifications.worker.worker_pass` signal on every pass, and the domain that knows
-  the dates listens (``pbvote.cycles.notices``).
+  :data:`pbvote.notifications.worker.worker_pass` signal on every pass, and the domain that owns
+  the event listens (``pbvote.ballots.notices``).
+
+Each domain keeps what it tells in a ``notices`` module of its own (``pbvote.proposals.notices``:
+invitations, replies, review outcomes; ``pbvote.ballots.notices``: voting opened, voters;
+``pbvote.cycles.notices``: :func:`~pbvote.cycles.notices.notify_results_published`, for the
+results domain to call when it publishes).
 
 How an e-mail travels.  :func:`~pbvote.notifications.services.notify` writes the in-app
 notification and, when the person wants e-mail, the rendered e-mail into the outbox

@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-#: ``query(cycle_id)`` → a ``SELECT`` of one column of user ids (duplicates allowed).
-ParticipantsQuery = Callable[[int], sa.Select]
+#: ``query(cycle_id)`` → a ``SELECT`` (or a ``UNION`` of them) of one column of user ids
+#: (duplicates allowed).
+ParticipantsQuery = Callable[[int], "sa.Select | sa.CompoundSelect"]
 
 _SOURCES: dict[str, ParticipantsQuery] = {}
 
@@ -28,11 +29,19 @@ def registered() -> list[str]:
     return sorted(_SOURCES)
 
 
+def _plain(query: sa.Select | sa.CompoundSelect) -> sa.Select:
+    """A source's own UNION as one plain SELECT (SQLite refuses a UNION nested in another)."""
+    if isinstance(query, sa.CompoundSelect):
+        inner = query.subquery()
+        return sa.select(inner.c[0])
+    return query
+
+
 def participant_ids(cycle_id: int) -> sa.Select:
     """A ``SELECT`` of the ids (each once, by the union) of everyone who took part in the cycle, by every source."""
     from pbvote.auth.models import User
 
-    queries = [query(cycle_id) for query in _SOURCES.values()]
+    queries = [_plain(query(cycle_id)) for query in _SOURCES.values()]
     if not queries:
         return sa.select(User.id).where(sa.false())
     union = sa.union(*queries).subquery()

@@ -3,7 +3,7 @@
 Each pass:
 
 1. sends :data:`worker_pass`; domains that announce something by date listen to it (voting opening:
-   ``pbvote.cycles.notices``), each in its own transaction;
+   ``pbvote.ballots.notices``), each in its own transaction;
 2. sends the e-mails that are due, in batches: it *claims* a batch (counts the attempt and moves
    ``next_attempt_at`` a lease ahead, committed at once), sends each e-mail, and records each
    outcome in its own commit: sent once the server accepted it; otherwise due again after a

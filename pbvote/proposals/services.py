@@ -34,6 +34,7 @@ from pbvote.auth.models import Role, User
 from pbvote.cycles.models import Budget, Category, Cycle, PhaseKind
 from pbvote.errors import Conflict, InvalidInput, NotAllowed, NotFound, PhaseClosed, RulesFrozen
 from pbvote.extensions import db
+from pbvote.proposals import notices
 from pbvote.proposals.models import (
     PUBLIC_STATUSES,
     Coauthor,
@@ -302,6 +303,7 @@ def invite_coauthor(user: User, proposal: Proposal, who: str) -> Coauthor:
     existing.responded_at = None
     db.session.flush()
     audit.record("proposal.coauthor_invited", actor=user, subject=proposal, invitee_id=invitee.id)
+    notices.coauthor_invited(user, existing)
     return existing
 
 
@@ -440,6 +442,7 @@ def add_comment(user: User, proposal: Proposal, body: str, parent: Comment | Non
     if proposal.status not in PUBLIC_STATUSES:
         raise Conflict(_("Only public proposals can be discussed."))
     body = _check_comment_body(body)
+    replied_to = parent
     if parent is not None:
         if parent.proposal_id != proposal.id:
             raise InvalidInput(_("That comment belongs to another proposal."))
@@ -450,6 +453,8 @@ def add_comment(user: User, proposal: Proposal, body: str, parent: Comment | Non
     db.session.add(comment)
     db.session.flush()
     audit.record("comment.created", actor=user, subject=comment, proposal_id=proposal.id)
+    if replied_to is not None:
+        notices.comment_replied(comment, replied_to, proposal)
     return comment
 
 
@@ -600,6 +605,7 @@ def mark_feasible(reviewer: User, proposal: Proposal, final_amount: int, explana
     proposal.review_reason = None
     _record_review(reviewer, proposal, "proposal.marked_feasible", before, final_amount=final_amount,
                    explanation=explanation)
+    notices.proposal_reviewed(reviewer, proposal)
     return proposal
 
 
@@ -615,6 +621,7 @@ def mark_unfeasible(reviewer: User, proposal: Proposal, reason: str) -> Proposal
     proposal.cost_explanation = None
     proposal.review_reason = reason
     _record_review(reviewer, proposal, "proposal.marked_unfeasible", before, reason=reason)
+    notices.proposal_reviewed(reviewer, proposal)
     return proposal
 
 
@@ -669,6 +676,7 @@ def merge_proposal(reviewer: User, source: Proposal, target: Proposal, reason: s
     db.session.expire(source, ["pledges"])
     _record_review(reviewer, source, "proposal.merged", before, target_id=target.id, reason=reason,
                    supports_carried=carried, authors_credited=credited)
+    notices.proposal_reviewed(reviewer, source, target)
     return target
 
 
