@@ -136,7 +136,8 @@ def deliver(users: Iterable[User | None], kind: NotificationKind, subject_link: 
     Leaves out ``actor`` (nobody is told of their own action), closed accounts and repeats.
     """
     kind = NotificationKind(kind)
-    if not subject_link.startswith("/") or len(subject_link) > MAX_LINK_LENGTH:
+    if (not subject_link.startswith("/") or subject_link.startswith("//") or "\\" in subject_link
+            or len(subject_link) > MAX_LINK_LENGTH):
         raise ValueError(f"a notification links to a path of this site, not {subject_link!r}")
     stored = {name: _stored(value) for name, value in (params or {}).items()}
     if actor is not None:

@@ -137,7 +137,8 @@ def test_parameters_must_be_text_numbers_or_dates(app, make_user):
         services.notify(make_user(), INVITED, "/my/proposals", proposal=make_user())
 
 
-@pytest.mark.parametrize("link", ["https://evil.example/", "proposals/1", "/" + "x" * 500])
+@pytest.mark.parametrize("link", ["https://evil.example/", "//evil.example/", "/\\evil.example", "proposals/1",
+                                  "/" + "x" * 500])
 def test_links_are_paths_of_this_site(app, make_user, link):
     with pytest.raises(ValueError):
         services.notify(make_user(), INVITED, link, proposal="P")

@@ -164,3 +164,17 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
     for path in ("/notifications", "/account/notifications"):
         response = client.get(path)
         assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_long_list_is_paged(client, make_user, login):
+    user = make_user()
+    services.deliver([user], INVITED, "/my/proposals", params={"proposal": "P", "actor": "Ann"})
+    rows = [{"user_id": user.id, "kind": INVITED, "link": "/my/proposals", "params": {"proposal": f"P{i}"}}
+            for i in range(40)]
+    db.session.execute(sa.insert(Notification), rows)
+    db.session.commit()
+    login(user)
+    first = client.get("/notifications").get_data(as_text=True)
+    assert "Page 1 of 2" in first and 'href="/notifications?page=2"' in first
+    second = client.get("/notifications?page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in second and second.count('class="notification card') == 11

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import count_rows
 
 from pbvote.extensions import db
 from pbvote.notifications import services, worker
