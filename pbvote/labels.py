@@ -33,4 +33,5 @@ ELIGIBILITY_LABELS = {
 CHANNEL_LABELS = {
     BallotChannel.ONLINE: _l("Online"),
     BallotChannel.PAPER: _l("Paper"),
+    BallotChannel.KIOSK: _l("Kiosk"),
 }
