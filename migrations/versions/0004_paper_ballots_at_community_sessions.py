@@ -150,7 +150,7 @@ def upgrade():
     sa.Column('channel', sa.Enum('online', 'paper', 'kiosk', name='ballotchannel', native_enum=False, create_constraint=True, length=12), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('access_code_id', sa.Integer(), nullable=True),
-    sa.Column('kiosk_batch_id', sa.Integer(), nullable=True),
+    sa.Column('kiosk_code_id', sa.Integer(), nullable=True),
     sa.Column('registered_by_id', sa.Integer(), nullable=False),
     sa.Column('registered_at', sa.DateTime(), nullable=False),
     sa.Column('undone_at', sa.DateTime(), nullable=True),
@@ -158,11 +158,12 @@ def upgrade():
     sa.CheckConstraint("(method = 'account') = (user_id IS NOT NULL)", name=op.f('ck_paper_register_entries_account_has_user')),
     sa.CheckConstraint("channel IN ('paper', 'kiosk')", name=op.f('ck_paper_register_entries_paper_or_kiosk')),
     sa.ForeignKeyConstraint(['access_code_id'], ['access_codes.id'], name=op.f('fk_paper_register_entries_access_code_id_access_codes')),
-    sa.ForeignKeyConstraint(['kiosk_batch_id'], ['access_code_batches.id'], name=op.f('fk_paper_register_entries_kiosk_batch_id_access_code_batches')),
+    sa.ForeignKeyConstraint(['kiosk_code_id'], ['access_codes.id'], name=op.f('fk_paper_register_entries_kiosk_code_id_access_codes')),
     sa.ForeignKeyConstraint(['registered_by_id'], ['users.id'], name=op.f('fk_paper_register_entries_registered_by_id_users')),
     sa.ForeignKeyConstraint(['session_id'], ['paper_sessions.id'], name=op.f('fk_paper_register_entries_session_id_paper_sessions')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_paper_register_entries_user_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_paper_register_entries'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_paper_register_entries')),
+    sa.UniqueConstraint('kiosk_code_id', name=op.f('uq_paper_register_entries_kiosk_code_id'))
     )
     with op.batch_alter_table('paper_register_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_paper_register_entries_access_code_id'), ['access_code_id'], unique=False)

@@ -309,8 +309,8 @@ class RegisterEntry(db.Model):
     channel: Mapped[BallotChannel] = mapped_column(enum_column(BallotChannel, length=12))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     access_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("access_codes.id"), index=True)
-    #: A kiosk voter's single-use code came from this batch (which code is not kept).
-    kiosk_batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("access_code_batches.id"))
+    #: The single-use code handed to a kiosk voter (cancelled if the entry is undone before use).
+    kiosk_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("access_codes.id"), unique=True)
     registered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     registered_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
