@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from flask_babel import gettext as _
 
 from pbvote import audit
@@ -344,6 +345,7 @@ def recent_entries(author: User, session: PaperSession, limit: int = 8) -> list[
     return list(db.session.scalars(
         sa.select(PaperEntry).where(PaperEntry.author_id == author.id, PaperEntry.session_id == session.id,
                                     PaperEntry.is_decision.is_(False))
+        .options(joinedload(PaperEntry.sheet))
         .order_by(PaperEntry.id.desc()).limit(limit)
     ))
 
