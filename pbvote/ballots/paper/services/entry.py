@@ -204,7 +204,7 @@ def record_paper_entry(author: User, session: PaperSession, serial_text: str | N
     """
     now = now or utcnow()
     check_works_at(author, session)
-    check_open(session)
+    check_open(session, now)
     if not isinstance(token, str) or not TOKEN_RE.match(token):
         raise InvalidInput(_("The form is incomplete. Reload the page and try again."))
     token_hash = _token_hash(author, token)
@@ -265,7 +265,7 @@ def undo_entry(author: User, entry: PaperEntry, now: datetime | None = None) -> 
     if entry.author_id != author.id:
         raise NotAllowed(_("Only the volunteer who keyed an entry can undo it."))
     sheet = lock_sheet(entry.sheet_id)
-    check_open(sheet.session)
+    check_open(sheet.session, now)
     db.session.refresh(entry)
     if entry.state != EntryState.ACTIVE or entry.slot is None:
         raise Conflict(_("This entry cannot be undone: it is not one of the sheet's two keyings."))

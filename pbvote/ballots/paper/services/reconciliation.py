@@ -139,7 +139,7 @@ def record_counts(actor: User, session: PaperSession, budget: Budget, *, receive
                   returned: int, now: datetime | None = None) -> SessionCount:
     """Record the figures of the session's tally sheet for ``budget`` (as counted by hand)."""
     check_works_at(actor, session)
-    check_open(session)
+    check_open(session, now)
     if budget.id not in {b.id for b in session.budgets}:
         raise InvalidInput(_("This budget is not offered at this session."), field="budget")
     for name, value in (("received", received), ("issued", issued), ("spoiled", spoiled), ("returned", returned)):

@@ -174,7 +174,7 @@ def register_voter(actor: User, session: PaperSession, *, method: RegisterMethod
     """
     now = now or utcnow()
     check_works_at(actor, session)
-    check_open(session)
+    check_open(session, now)
     cycle = session.cycle
     check_voting_open(cycle, now)
     if channel not in (BallotChannel.PAPER, BallotChannel.KIOSK):
@@ -274,7 +274,7 @@ def undo_registration(actor: User, entry: RegisterEntry, now: datetime | None = 
     session = db.session.get(PaperSession, entry.session_id)
     if entry.registered_by_id != actor.id and not actor.has_role(Role.STAFF):
         raise NotAllowed(_("Only the volunteer who registered a voter (or staff) can take it back."))
-    check_open(session)
+    check_open(session, now)
     if entry.undone_at is not None:
         raise Conflict(_("This registration was already taken back."))
     if entry.user_id is not None:

@@ -125,10 +125,10 @@ def _check_details(cycle: Cycle, place: str, starts_at: datetime | None, ends_at
 
 def create_session(actor: User, cycle: Cycle, *, place: str, address: str = "", starts_at: datetime | None,
                    ends_at: datetime | None, notes: str = "", budgets: Iterable[Budget],
-                   volunteers: Iterable[User] = ()) -> PaperSession:
+                   volunteers: Iterable[User] = (), now: datetime | None = None) -> PaperSession:
     """Plan a community session of ``cycle``: where, when (within the voting phase), the budgets
     offered and the volunteers assigned."""
-    if results_published(cycle):
+    if results_published(cycle, now):
         raise PhaseClosed(_("The results of this cycle are published: no more sessions."))
     place, budgets, volunteers = _check_details(cycle, place, starts_at, ends_at, budgets, volunteers)
     session = PaperSession(cycle=cycle, place=place, address=(address or "").strip(), starts_at=starts_at,
@@ -183,11 +183,12 @@ def check_works_at(user: User, session: PaperSession) -> None:
         raise NotAllowed(_("You are not a volunteer of this session."))
 
 
-def check_open(session: PaperSession) -> None:
-    """Keying, registering and printing need an open session of a cycle whose results are not out."""
+def check_open(session: PaperSession, now: datetime | None = None) -> None:
+    """Keying, registering and printing need an open session of a cycle whose results are not out
+    (at ``now``)."""
     if session.is_closed:
         raise PhaseClosed(_("This session is closed."))
-    if results_published(session.cycle):
+    if results_published(session.cycle, now):
         raise PhaseClosed(_("The results of this cycle are published: paper ballots can no longer be recorded."))
 
 

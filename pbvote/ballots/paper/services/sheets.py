@@ -2,6 +2,7 @@
 printed numbering, and finding a sheet by the serial a volunteer keyed or scanned."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -51,22 +52,25 @@ def _freeze(budget: Budget, now: datetime) -> None:
         note_frozen(budget, now)
 
 
-def _fresh_serials(count: int) -> list[str]:
-    """``count`` serials that no sheet has yet (the unique constraint is the last word)."""
-    serials: set[str] = set()
+def _fresh_serials(count: int, serial_source: Callable[[], str]) -> list[str]:
+    """``count`` serials that no sheet has yet (the unique constraint is the last word), in the
+    order drawn (sheets are printed in that order)."""
+    serials: dict[str, None] = {}
     while len(serials) < count:
-        candidates = {random_serial() for _ in range(count - len(serials))} - serials
+        candidates = [s for s in (serial_source() for _ in range(count - len(serials))) if s not in serials]
         taken = set(db.session.scalars(sa.select(PaperSheet.serial).where(PaperSheet.serial.in_(candidates))))
-        serials |= candidates - taken
-    return sorted(serials)
+        serials.update((s, None) for s in candidates if s not in taken)
+    return list(serials)
 
 
 def generate_sheets(actor: User, session: PaperSession, budget: Budget, count: int,
-                    now: datetime | None = None) -> SheetBatch:
+                    now: datetime | None = None, serial_source: Callable[[], str] = random_serial) -> SheetBatch:
     """Print ``count`` sheets of ``budget`` for ``session``: a batch with the printed numbering and
-    one serial per sheet.  Freezes the budget (the sheets show its projects, costs and rules)."""
+    one serial per sheet.  Freezes the budget (the sheets show its projects, costs and rules).
+    ``serial_source``: where serials come from (the operating system's CSPRNG; the demo city
+    passes a seeded one, so that its printed serials are the same every time)."""
     now = now or utcnow()
-    check_open(session)
+    check_open(session, now)
     if budget.id not in {b.id for b in session.budgets}:
         raise InvalidInput(_("This budget is not offered at this session."), field="budget")
     if not isinstance(count, int) or not 1 <= count <= MAX_BATCH_SIZE:
@@ -82,7 +86,7 @@ def generate_sheets(actor: User, session: PaperSession, budget: Budget, count: i
     db.session.add(batch)
     db.session.flush()
     rows = [{"batch_id": batch.id, "session_id": session.id, "budget_id": budget.id, "serial": serial,
-             "status": SheetStatus.UNKEYED, "decision_note": ""} for serial in _fresh_serials(count)]
+             "status": SheetStatus.UNKEYED, "decision_note": ""} for serial in _fresh_serials(count, serial_source)]
     db.session.execute(sa.insert(PaperSheet.__table__), rows)
     audit.record("paper.sheets.printed", actor=actor, subject=batch, session_id=session.id, budget_id=budget.id,
                  count=count)
