@@ -244,6 +244,10 @@ def _render_sheet(sheet: PaperSheet, form: DecideForm, status: int = 200):
     projects = services.batch_projects(sheet.batch)
     entries = services.sheet_entries(sheet)
     shown = [(e, services.read_back(services.reading_of(e), projects, sheet.budget)) for e in entries]
+    keyings = [(e, rb) for e, rb in shown if e.slot is not None and e.state == EntryState.ACTIVE]
+    # The marks one keying has and the other has not: highlighted side by side.
+    marks = [set(rb.reading.choices) for _e, rb in keyings]
+    differing = set.union(*marks) - set.intersection(*marks) if len(marks) == 2 else set()
     return render_template(
         "paper/staff/sheet.html",
         sheet=sheet,
@@ -251,7 +255,8 @@ def _render_sheet(sheet: PaperSheet, form: DecideForm, status: int = 200):
         cycle=sheet.session.cycle,
         budget=sheet.budget,
         projects=projects,
-        keyings=[(e, rb) for e, rb in shown if e.slot is not None and e.state == EntryState.ACTIVE],
+        keyings=keyings,
+        differing=differing,
         others=[(e, rb) for e, rb in shown if e.slot is None or e.state != EntryState.ACTIVE],
         form=form,
         kind=kind_of(sheet.budget),
