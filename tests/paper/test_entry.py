@@ -326,3 +326,12 @@ def test_the_database_refuses_a_second_live_ballot_of_a_serial_and_a_paper_ballo
     sheet.ballot_id = None
     with pytest.raises(sa.exc.IntegrityError):
         db.session.commit()
+
+
+def test_paper_ballots_are_in_the_anonymised_export_by_channel_without_their_serial(paper, key):
+    p = paper()
+    key(p.v1, p.session, p.sheets[0].serial, "2")
+    key(p.v2, p.session, p.sheets[0].serial, "2")
+    rows = list(ballot_services.anonymised_ballot_rows(p.cycle))
+    assert [(r["channel"], r["state"], r["choices"]) for r in rows] == [("paper", "counted", str(p.projects[1].id))]
+    assert p.sheets[0].serial not in repr(rows)
