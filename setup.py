@@ -1,4 +1,4 @@
-"""Build of the optional C kernel of the tally (``pbvote.tally._mes_kernel``).
+"""Build of the optional C kernel of the tally (``pbvote.tally.mes._mes_kernel``).
 
 Everything else is declared in ``setup.cfg``. The extension is optional: if it
 cannot be compiled (no C compiler or no Python headers), the install goes on
@@ -11,5 +11,7 @@ from setuptools import Extension, setup
 
 flags = ["-O2", "-Wall", "-Wextra"] if os.name == "posix" else []
 
-setup(ext_modules=[Extension("pbvote.tally._mes_kernel", ["pbvote/tally/_mes_kernel.c"],
+setup(ext_modules=[Extension("pbvote.tally.mes._mes_kernel",
+                             ["pbvote/tally/mes/_mes_kernel.c", "pbvote/tally/mes/_mes_kernel_run.c"],
+                             depends=["pbvote/tally/mes/_mes_kernel.h"],
                              extra_compile_args=flags, optional=True)])

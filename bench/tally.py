@@ -8,17 +8,24 @@
 
 Our time is one ``run_rule`` call on a freshly built election: parsing is
 excluded (as for pabutools' ``time_s``) but compiling the ballots for the
-rules is included. Both wall-clock and CPU seconds are shown; the ratio uses
-our CPU seconds, so that other load on the machine does not distort it
-(pabutools' ``time_s`` was measured on this machine when it was quiet). Each add1 run happens in a forked child so a cap can stop
-it; the time is measured inside the child. Prints a table, then the parse
-time of the largest file and the add1 total.
+rules is included. Garbage left by earlier steps is collected before each
+timed call (``gc.collect()``): otherwise a full collection, which scans the
+parsed file the benchmark holds, lands in whichever rule happens to run
+when the allocation counters overflow, and moves from rule to rule with any
+change in allocations. Both wall-clock and CPU seconds are shown; the ratio
+uses our CPU seconds, so that other load on the machine does not distort it
+(pabutools' ``time_s`` was measured on this machine when it was quiet). Each
+add1 run happens in a forked child so a cap can stop it; the time is
+measured inside the child. Prints a table, then the parse time of the
+largest file and the add1 total. This machine's speed drifts: compare two
+versions by alternating runs (before, after, before, after).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -47,6 +54,7 @@ def data_dir() -> Path:
 
 def _timed_child(conn, path, rule, options):
     election = pabulib.load_election(path)
+    gc.collect()
     start, cpu = time.perf_counter(), time.process_time()
     outcome = run_rule(election, rule, **options)
     conn.send((time.perf_counter() - start, time.process_time() - cpu, dict(outcome.parameters)))
@@ -114,9 +122,9 @@ def main(argv=None) -> int:
     if args.files:
         files = [f for f in files if any(s in f.name for s in args.files)]
 
-    from pbvote.tally.rules import mes_bounds
-    print("C kernel (pbvote.tally._mes_kernel): "
-          + ("built, used by MES + add1" if mes_bounds._mes_kernel is not None
+    from pbvote.tally.mes import kernel
+    print("C kernel (pbvote.tally.mes._mes_kernel): "
+          + ("built, used by MES + add1" if kernel._mes_kernel is not None
              else "not built (numpy/exact paths, same results)"))
     header = (f"{'file':<42} {'voters':>7} {'proj':>4} {'rule':<9} {'ours s':>8} {'ours cpu':>8} "
               f"{'pabutools s':>11} {'ratio':>6}")
@@ -143,6 +151,7 @@ def main(argv=None) -> int:
             else:
                 runs = ""
                 fresh = dataclasses.replace(election)  # nothing cached: compile is timed
+                gc.collect()
                 start, cpu = time.perf_counter(), time.process_time()
                 run_rule(fresh, rule, **options)
                 ours, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -162,6 +171,7 @@ def main(argv=None) -> int:
                   f"{name:<9} {ours_text:>8} {cpu_text:>8} {theirs_text:>11} {ratio:>6}{runs}", flush=True)
 
     largest = max(d.glob("*.pb"), key=lambda p: p.stat().st_size)
+    gc.collect()
     start = time.perf_counter()
     pabulib.read(largest).to_election()
     print(f"\nparse + build election of the largest file ({largest.name}, "

@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from pbvote import create_app
+from pbvote.config import configure_logging
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -166,30 +167,16 @@ def seal_ballots_command():
     Re-voting needs the link while voting is open; afterwards only the fact that someone voted is
     kept.  Safe to run at any time and as often as you like.
     """
-    from pbvote.ballots.models import Ballot
-    from pbvote.ballots.services import seal_voter_links
-    from pbvote.cycles.models import Budget, Cycle, Phase, PhaseKind
+    from pbvote.ballots.services import seal_closed_cycles
     from pbvote.extensions import db
     from pbvote.timeutil import utcnow
 
-    now = utcnow()
-    still_linked = (
-        sa.select(Ballot.id)
-        .join(Budget, Ballot.budget_id == Budget.id)
-        .where(Budget.cycle_id == Cycle.id, Ballot.participation_id.is_not(None))
-        .exists()
-    )
-    cycles = db.session.scalars(
-        sa.select(Cycle).join(Phase).where(Phase.kind == PhaseKind.VOTING, Phase.ends_at <= now, still_linked)
-    ).all()
-    total = 0
-    for cycle in cycles:
-        sealed = seal_voter_links(cycle, now)
-        total += sealed
-        if sealed:
-            click.echo(f"{cycle.slug}: {sealed} ballots unlinked from their voters.")
+    sealed = seal_closed_cycles(utcnow())
+    for cycle, count in sealed:
+        if count:
+            click.echo(f"{cycle.slug}: {count} ballots unlinked from their voters.")
     db.session.commit()
-    click.echo(f"Sealed {total} ballots in {len(cycles)} closed cycle(s).")
+    click.echo(f"Sealed {sum(count for _cycle, count in sealed)} ballots in {len(sealed)} closed cycle(s).")
 
 
 @cli.command("up")
@@ -237,15 +224,15 @@ def up_command(host, port, workers, threads, demo):
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve pbvote with granian (a production HTTP server written in Rust), in the foreground.
 
-    Each worker process builds its own app with ``create_app()`` from the same ``PBVOTE_*``
-    environment this command read.  granian parses HTTP and keeps connections alive outside Python,
+    Each worker process builds its own app with :func:`pbvote.wsgi.create_app` (logging set up,
+    then ``create_app()``) from the same ``PBVOTE_*`` environment this command read.  granian parses HTTP and keeps connections alive outside Python,
     which on a bare endpoint here took half the server CPU per request of gunicorn's sync workers.
     """
     from granian import Granian
     from granian.constants import Interfaces
 
     Granian(
-        "pbvote:create_app",
+        "pbvote.wsgi:create_app",
         factory=True,
         interface=Interfaces.WSGI,
         address=host,
@@ -271,8 +258,14 @@ register_optional_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``pbvote`` console script."""
+    """Entry point of the ``pbvote`` console script: logging at ``PBVOTE_LOG_LEVEL``
+    (:func:`pbvote.config.configure_logging`), then the command."""
     os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
+    try:
+        configure_logging()
+    except ValueError as error:
+        click.echo(f"pbvote: error: {error}", err=True)
+        sys.exit(2)
     try:
         code = cli.main(args=argv, prog_name="pbvote", standalone_mode=False)
     except click.exceptions.Abort:

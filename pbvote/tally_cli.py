@@ -6,24 +6,35 @@ its ``pbvote`` command group.
 
 Exit status: 0 on success, 1 when ``--check-selected`` finds a difference
 with the file's ``selected`` column, 2 for an unknown rule or option value
-or a file that cannot be read (with a one-line message on stderr).
+or a file that cannot be read (with a one-line message on stderr, naming the
+line of the file where it can). It never prints a traceback: an error that
+is not the file's (a bug) is reported the same way, as an internal error.
 """
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 import click
 
-from pbvote.tally import COMPLETIONS, RULES, TIE_BREAKS, UTILITIES, TallyError, rule_for_file, run_rule
+from pbvote.tally import (
+    COMPLETIONS,
+    MONEY_PARAMETERS,
+    RULES,
+    TIE_BREAKS,
+    UTILITIES,
+    TallyError,
+    rule_for_file,
+    run_rule,
+)
+from pbvote.tally.amounts import decimal_text, format_money
 from pbvote.tally.pabulib import PabulibError, read
 
 FORMATS = ("text", "json")
 
 
 def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
+    click.echo("Error: " + " ".join(message.splitlines()), err=True)
     raise SystemExit(2)
 
 
@@ -33,11 +44,22 @@ def _choice(name: str, value: str, allowed) -> None:
 
 
 def _money(amount: int, scale: int):
-    """Amounts in the file's currency unit: an int, or exact decimal text."""
-    if scale == 1:
-        return amount
-    value = Decimal(amount) / Decimal(scale)
-    return int(value) if value == value.to_integral_value() else str(value)
+    """An amount in the file's currency unit for JSON: an int when whole, else
+    its exact decimal text (``"7200.5"``; a float could round it)."""
+    if amount % scale == 0:
+        return amount // scale
+    return decimal_text(amount, scale)
+
+
+def _parameters(outcome) -> dict:
+    """The outcome's parameters, money among them in the file's currency unit."""
+    scale = outcome.money_scale
+    params = dict(outcome.parameters)
+    if scale != 1:
+        for key in MONEY_PARAMETERS & params.keys():
+            if params[key] is not None:
+                params[key] = round(params[key] / scale, 6)
+    return params
 
 
 def outcome_as_dict(outcome) -> dict:
@@ -46,7 +68,7 @@ def outcome_as_dict(outcome) -> dict:
     sat = outcome.satisfaction
     return {
         "rule": outcome.rule,
-        "parameters": dict(outcome.parameters),
+        "parameters": _parameters(outcome),
         "budget": _money(outcome.budget, scale),
         "total_cost": _money(outcome.total_cost, scale),
         "selected": list(outcome.selected),
@@ -67,11 +89,11 @@ def outcome_as_dict(outcome) -> dict:
 
 def _text(outcome, path: str) -> str:
     scale = outcome.money_scale
-    params = ", ".join(f"{k}={v}" for k, v in outcome.parameters.items())
+    params = ", ".join(f"{k}={v}" for k, v in _parameters(outcome).items())
     sat = outcome.satisfaction
     lines = [
         f"{path}: rule {outcome.rule} ({params})",
-        f"budget {_money(outcome.budget, scale):,}  spent {_money(outcome.total_cost, scale):,}  "
+        f"budget {format_money(outcome.budget, scale)}  spent {format_money(outcome.total_cost, scale)}  "
         f"funded {len(outcome.selected)} of {len(outcome.projects)} projects  "
         f"in {outcome.seconds:.3f} s",
         f"{sat.voters_with_funded_project:,} of {sat.voters:,} voters "
@@ -84,7 +106,7 @@ def _text(outcome, path: str) -> str:
     lines.append(f"{'#':>4}  {'project':<{width}}  {'cost':>14}  {'score':>9}  reason")
     for p in rows:
         mark = str(order[p.id]) if p.id in order else "-"
-        lines.append(f"{mark:>4}  {p.id:<{width}}  {_money(p.cost, scale):>14,}  "
+        lines.append(f"{mark:>4}  {p.id:<{width}}  {format_money(p.cost, scale):>14}  "
                      f"{p.score:>9,}  {p.reason}")
     return "\n".join(lines)
 
@@ -104,6 +126,14 @@ def _text(outcome, path: str) -> str:
               help="Exit 1 if the funded projects differ from the file's selected column.")
 def tally_command(file, rule, utility, completion, tie_break, fmt, check_selected):
     """Tally a participatory-budgeting election stored as a pabulib FILE.pb."""
+    try:
+        _tally(file, rule, utility, completion, tie_break, fmt, check_selected)
+    except Exception as exc:  # a bug, not the file's fault: still one line, no traceback
+        _fail(f"internal error ({type(exc).__name__}: {exc}) while tallying {file}; "
+              "please report it with the file")
+
+
+def _tally(file, rule, utility, completion, tie_break, fmt, check_selected):
     _choice("format", fmt, FORMATS)
     _choice("tie-break", tie_break, TIE_BREAKS)
     _choice("completion", completion, COMPLETIONS)

@@ -1,39 +1,52 @@
-"""The tally rules and parameters the tally engine offers, as staff choose them per budget.
+"""The tally rules and parameters staff can choose per budget, read from the tally engine's registry.
 
-Names here are keys of the engine's registry (``pbvote.tally.RULES``) and the parameters are those
-its ``run_rule`` accepts; ``tests/cycles/test_rules_match_engine.py`` keeps the two in step.  Kept free
-of Flask and SQLAlchemy.
+Every rule of ``pbvote.tally.RULES`` that the engine marks ``offered`` is a choice here, with the
+parameters it takes (``Rule.choices``: utility, completion, tie-break) and the values the engine
+accepts for them; adding a rule to the engine's registry offers it here.  The one decision made here
+is the default a staff form starts from for ``utility`` (the number of votes: the simplest to
+explain), where the engine's own default (cost, or points for greedy rules on point ballots) would
+otherwise apply.  Kept free of Flask and SQLAlchemy.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Parameter name -> allowed values; the first value is the default.
-PARAMS: dict[str, tuple[str, ...]] = {
-    "utility": ("approvals", "cost", "points"),
-    "completion": ("none", "greedy", "add1", "add1+greedy"),
-    "tie_break": ("lexico", "equalshares"),
-}
+from pbvote.tally import RULES as ENGINE_RULES
+
+#: Parameter -> the value a staff form starts from, where it differs from the engine's default.
+STAFF_DEFAULTS: dict[str, str] = {"utility": "approvals"}
 
 
 @dataclass(frozen=True)
 class TallyRule:
     name: str
     params: tuple[str, ...]  # the parameters this rule takes (keys of PARAMS)
+    label: str  # the engine's label (English; forms translate their own)
 
 
 RULES: dict[str, TallyRule] = {
-    rule.name: rule
-    for rule in (
-        TallyRule("greedy", ("utility", "tie_break")),
-        TallyRule("greedy-no-skip", ("utility", "tie_break")),
-        TallyRule("greedy-threshold", ("utility", "tie_break")),
-        TallyRule("greedy-per-cost", ("utility", "tie_break")),  # value for money: score per cost
-        TallyRule("knapsack", ("utility", "tie_break")),
-        TallyRule("mes", ("utility", "completion", "tie_break")),  # completion is MES only
-        TallyRule("phragmen", ("tie_break",)),
-    )
+    rule.name: TallyRule(rule.name, tuple(choice.name for choice in rule.choices), rule.label)
+    for rule in ENGINE_RULES.values()
+    if rule.offered
 }
+
+
+def _params() -> dict[str, tuple[str, ...]]:
+    """Parameter name -> allowed values, the default first (then the engine's order)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for rule in ENGINE_RULES.values():
+        if not rule.offered:
+            continue
+        for choice in rule.choices:
+            default = STAFF_DEFAULTS.get(choice.name, choice.default) or choice.values[0]
+            values = (default, *(v for v in choice.values if v != default))
+            if out.setdefault(choice.name, values) != values:  # pragma: no cover
+                raise ValueError(f"the engine's rules disagree on {choice.name}: set STAFF_DEFAULTS")
+    return out
+
+
+#: Parameter name -> allowed values; the first value is the default.
+PARAMS: dict[str, tuple[str, ...]] = _params()
 
 
 def normalise_params(rule_name: str, params: dict[str, str | None]) -> dict[str, str]:

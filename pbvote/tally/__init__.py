@@ -1,8 +1,7 @@
 """pbvote's tally engine: ballots in, funded projects and reasons out.
 
-Pure Python (standard library; gmpy2 is used for exact rationals when
-installed). No Flask, no database: the web app, the CLI and the tests all
-call :func:`run_rule`::
+Pure: no Flask, no database. The web app, the CLI and the tests all call
+:func:`run_rule`::
 
     from pbvote.tally import run_rule, pabulib
     election = pabulib.load_election("Poland_Swiecie_2023.pb")
@@ -10,10 +9,19 @@ call :func:`run_rule`::
     outcome.selected          # project ids in selection order
     outcome.projects[0].reason
 
-Rules (see :data:`RULES`): ``greedy``, ``greedy-no-skip``,
-``greedy-threshold``, ``greedy-per-cost`` (value for money), ``knapsack``,
-``mes`` and ``phragmen``. Tie-breaks: ``lexico`` (smallest project id in
-string order) and ``equalshares`` (lowest cost, then most votes, then id).
+Rules live in a registry of rule objects (:data:`RULES`, see
+:mod:`.rules`): ``greedy``, ``greedy-no-skip``, ``greedy-threshold``,
+``greedy-per-cost`` (value for money), ``knapsack``, ``mes`` and
+``phragmen``. Tie-breaks: ``lexico`` (smallest project id in string order)
+and ``equalshares`` (lowest cost, then most votes, then id).
+
+Money is an ``int`` in the smallest unit and every comparison that decides
+an outcome is exact (integers, and exact rationals: ``gmpy2.mpq`` when
+installed, else ``fractions.Fraction``). Dependencies: the standard library
+and numpy (MES on integer bounds, the satisfaction histogram), plus an
+optional C extension for MES + add1 (``pbvote/tally/mes/_mes_kernel.c``,
+built by ``setup.py``); without numpy or the extension every result is the
+same, only slower.
 """
 
 from __future__ import annotations
@@ -38,27 +46,24 @@ try:  # optional: a faster satisfaction histogram
     import numpy as _np
 except ImportError:  # pragma: no cover - depends on the environment
     _np = None
-from .rules import RULES
-from .rules.base import COMPLETIONS, Params
+from .rules import COMPLETION, RULES
+from .rules.base import Params, Rule, TallyError
 
 __all__ = [
     "Ballot", "Election", "FrozenMap", "Outcome", "Project", "ProjectResult", "Satisfaction",
-    "RULES", "UTILITIES", "COMPLETIONS", "TIE_BREAKS", "FILE_RULES", "TallyError",
-    "group_ballots", "run_rule", "rule_for_file", "satisfaction",
+    "RULES", "Rule", "UTILITIES", "COMPLETIONS", "TIE_BREAKS", "FILE_RULES", "MONEY_PARAMETERS",
+    "TallyError", "group_ballots", "run_rule", "rule_for_file", "satisfaction",
 ]
 
-# pabulib META ``rule`` values -> (rule, options)
-FILE_RULES = {
-    "greedy": ("greedy", {}),
-    "greedy-no-skip": ("greedy-no-skip", {}),
-    "greedy-threshold": ("greedy-threshold", {}),
-    "equalshares": ("mes", {"utility": "cost", "completion": "none"}),
-    "equalshares/add1": ("mes", {"utility": "cost", "completion": "add1"}),
-}
+COMPLETIONS = COMPLETION.values
 
+# pabulib META ``rule`` values -> (rule, options), from the registry
+FILE_RULES = {meta: (rule.name, dict(options))
+              for rule in RULES.values() for meta, options in rule.pabulib.items()}
 
-class TallyError(ValueError):
-    """A rule or parameter the engine does not know."""
+# Outcome.parameters that are amounts in the smallest unit (like Outcome.budget):
+# divide by Outcome.money_scale to show them in the currency unit
+MONEY_PARAMETERS = frozenset().union(*(rule.money_info for rule in RULES.values()))
 
 
 def rule_for_file(meta_rule: str) -> tuple[str, dict]:
@@ -70,6 +75,20 @@ def rule_for_file(meta_rule: str) -> tuple[str, dict]:
                          f"(known: {', '.join(FILE_RULES)})") from None
 
 
+def _default_utility(spec: Rule, election: Election) -> str:
+    choice = spec.choice("utility")
+    if choice is None:
+        return "cost"
+    if choice.default is None:  # greedy rules: rank by the points voters gave, if they gave any
+        return "points" if election.vote_type in ("cumulative", "scoring", "ordinal") else "cost"
+    return choice.default
+
+
+def _known(name: str, value: str, allowed) -> None:
+    if value not in allowed:
+        raise TallyError(f"unknown {name} {value!r} (known: {', '.join(allowed)})")
+
+
 def run_rule(
     election: Election,
     rule: str = "mes",
@@ -79,33 +98,39 @@ def run_rule(
     tie_break: str = "lexico",
     threshold: int | None = None,
     profile: Profile | None = None,
+    engine: str = "auto",
 ) -> Outcome:
     """Run ``rule`` on ``election`` and explain the outcome.
 
     ``utility``: ``cost`` (default for MES and knapsack), ``approvals`` or
-    ``points``; greedy rules rank by votes unless ``points``.
-    ``completion`` (MES only): ``none``, ``greedy``, ``add1``, ``add1+greedy``.
-    ``threshold`` overrides META ``min_project_score_threshold``.
-    ``profile`` lets a caller reuse a compiled election across rules.
+    ``points``; greedy rules rank by votes unless ``points`` (their default
+    on point ballots). ``completion`` (MES only): ``none``, ``greedy``,
+    ``add1``, ``add1+greedy``. ``threshold`` overrides META
+    ``min_project_score_threshold`` (``greedy-threshold``). ``engine`` (MES
+    only): how to compute it, never what - ``auto``, ``kernel``, ``bounds``
+    or ``exact`` (:mod:`pbvote.tally.mes`). ``profile`` lets a caller reuse
+    a compiled election across rules. Raises :class:`TallyError` for a rule
+    or value the engine does not know.
     """
     if rule not in RULES:
         raise TallyError(f"unknown rule {rule!r} (known: {', '.join(RULES)})")
+    spec = RULES[rule]
     if utility is None:
-        utility = "points" if (rule.startswith("greedy") and election.vote_type in
-                               ("cumulative", "scoring", "ordinal")) else "cost"
-    if utility not in UTILITIES:
-        raise TallyError(f"unknown utility {utility!r} (known: {', '.join(UTILITIES)})")
-    if completion not in COMPLETIONS:
-        raise TallyError(f"unknown completion {completion!r} (known: {', '.join(COMPLETIONS)})")
-    if completion != "none" and rule != "mes":
+        utility = _default_utility(spec, election)
+    _known("utility", utility, UTILITIES)
+    _known("completion", completion, COMPLETIONS)
+    if completion != "none" and spec.choice("completion") is None:
         raise TallyError("completions apply to the mes rule only")
-    if tie_break not in TIE_BREAKS:
-        raise TallyError(f"unknown tie-break {tie_break!r} (known: {', '.join(TIE_BREAKS)})")
-    params = Params(utility=utility, completion=completion, tie_break=tie_break, threshold=threshold)
+    _known("tie-break", tie_break, TIE_BREAKS)
+    if engine != "auto" and engine not in spec.engines:
+        raise TallyError(f"unknown engine {engine!r} for {rule} (known: "
+                         f"{', '.join(spec.engines) or 'auto'})")
+    params = Params(utility=utility, completion=completion, tie_break=tie_break,
+                    threshold=threshold, engine=engine)
     started = time.perf_counter()
     if profile is None:
         profile = compile_profile(election)
-    result = RULES[rule](profile, params)
+    result = spec.run(profile, params)
     seconds = time.perf_counter() - started
     chosen = set(result.order)
     scores = profile.points if utility == "points" else profile.approvals
@@ -120,10 +145,11 @@ def run_rule(
         )
         for c in range(profile.m)
     )
+    # every outcome reports its utility and tie-break, and the rule's other choices
     parameters = {"utility": utility, "tie_break": tie_break}
-    if rule == "mes":
+    if spec.choice("completion") is not None:
         parameters["completion"] = completion
-    if rule == "greedy-threshold":
+    if spec.threshold:
         parameters["threshold"] = threshold if threshold is not None else (profile.threshold or 0)
     for key, value in result.info.items():
         parameters[key] = _plain(value)

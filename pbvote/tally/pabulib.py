@@ -13,7 +13,9 @@ text* in a :class:`PabulibFile` - every META key (known or not), every
 project and vote column, in order - so :func:`dumps` writes back the same
 data (parse -> write -> parse gives an equal :class:`PabulibFile`).
 :meth:`PabulibFile.to_election` then builds the typed :class:`Election`
-the rules work on, scaling decimal money to integers exactly.
+the rules work on, scaling decimal money to integers exactly: every number
+is read by :func:`pbvote.tally.amounts.parse_amount` (non-negative, decimal
+notation, bounded size), so a file either gives an exact election or an error.
 
 Parsing is one pass over the file with the standard ``csv`` module plus a
 dictionary of distinct ballots, so it is linear in the file size. Anything
@@ -26,8 +28,8 @@ import csv
 import io
 import os
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
+from .amounts import AmountError, decimal_text, parse_amount, parse_whole
 from .model import VOTE_TYPES, Ballot, Election, FrozenMap, Project
 
 SECTIONS = ("META", "PROJECTS", "VOTES")
@@ -99,7 +101,12 @@ class PabulibFile:
         """Build the typed election; decimal money becomes integers exactly."""
         cache = self.__dict__.setdefault("_elections", {})
         if scoring not in cache:
-            cache[scoring] = self._build_election(scoring)
+            try:
+                cache[scoring] = self._build_election(scoring)
+            except PabulibError:
+                raise
+            except ValueError as exc:  # the model's own checks: a file error too
+                raise PabulibError(str(exc)) from None
         return cache[scoring]
 
     def _build_election(self, scoring: str) -> Election:
@@ -107,21 +114,27 @@ class PabulibFile:
         vote_type = meta.get("vote_type", "approval").strip()
         if vote_type not in VOTE_TYPES:
             raise PabulibError(f"unknown vote_type {vote_type!r}", _meta_line(self, "vote_type"))
-        if "budget" not in meta:
-            raise PabulibError("META has no budget")
+        if not meta.get("budget", "").strip():
+            raise PabulibError("META has no budget", _meta_line(self, "budget"))
         cols = self.project_columns
         i_cost = cols.index("cost")
-        money = {k: _decimal(meta[k], f"META {k}", _meta_line(self, k)) for k in MONEY_META_KEYS if meta.get(k, "").strip()}
+        # every amount as (units, decimal places); then one scale for all of them
+        money = {k: _amount(meta[k], f"META {k}", _meta_line(self, k))
+                 for k in MONEY_META_KEYS if meta.get(k, "").strip()}
         costs = [
-            _decimal(row[i_cost], f"cost of project {row[0]!r}", _line(self.project_lines, n))
+            _amount(row[i_cost], f"cost of project {row[0]!r}", _line(self.project_lines, n))
             for n, row in enumerate(self.projects)
         ]
-        places = max((-d.as_tuple().exponent for d in [*money.values(), *costs]), default=0)
-        scale = 10 ** max(places, 0)
+        places = max((p for _, p in [*money.values(), *costs]), default=0)
+        scale = 10**places
+
+        def scaled(amount: tuple[int, int]) -> int:
+            return amount[0] * 10 ** (places - amount[1])
+
         ints = {}
         for k in INT_META_KEYS:
             if meta.get(k, "").strip():
-                ints[k] = _integer(meta[k], f"META {k}", _meta_line(self, k))
+                ints[k] = _whole(meta[k], f"META {k}", _meta_line(self, k))
         known = {"project_id", "cost", "name", "category"}
         extra_cols = [(i, c) for i, c in enumerate(cols) if c not in known]
         i_name = cols.index("name") if "name" in cols else None
@@ -129,7 +142,7 @@ class PabulibFile:
         projects = tuple(
             Project(
                 id=row[0],
-                cost=int(cost * scale),
+                cost=scaled(cost),
                 name=row[i_name] if i_name is not None else "",
                 category=row[i_cat] if i_cat is not None else "",
                 extra=FrozenMap((c, row[i]) for i, c in extra_cols),
@@ -138,12 +151,12 @@ class PabulibFile:
         )
         ballots = self._ballots(vote_type, {p.id for p in projects})
         return Election(
-            budget=int(money["budget"] * scale),
+            budget=scaled(money["budget"]),
             projects=projects,
             ballots=ballots,
             vote_type=vote_type,
             money_scale=scale,
-            max_sum_cost=int(money["max_sum_cost"] * scale) if "max_sum_cost" in money else None,
+            max_sum_cost=scaled(money["max_sum_cost"]) if "max_sum_cost" in money else None,
             scoring=scoring,
             meta=FrozenMap(self.meta),
             **ints,
@@ -181,7 +194,7 @@ class PabulibFile:
                     raise PabulibError(
                         f"vote lists {len(ids)} projects but {len(raw)} points", line
                     )
-                pts = tuple([_integer(p, "points", line) for p in raw])
+                pts = tuple([_whole(p, "points", line) for p in raw])
             if unordered:
                 ids = tuple(sorted(ids))
             key = (ids, pts)
@@ -202,21 +215,24 @@ def _meta_line(pb: PabulibFile, key: str) -> int | None:
     return None
 
 
-def _decimal(text: str, what: str, line: int | None) -> Decimal:
+def _shown(text: str) -> str:
+    """A field as an error message quotes it (long ones cut)."""
+    text = text.strip()
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _amount(text: str, what: str, line: int | None) -> tuple[int, int]:
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise PabulibError(f"{what} is not a number: {text!r}", line) from None
-    if not value.is_finite() or value < 0:
-        raise PabulibError(f"{what} must be a non-negative number: {text!r}", line)
-    return value.normalize() if value != value.to_integral_value() else value.quantize(Decimal(1))
+        return parse_amount(text)
+    except AmountError as exc:
+        raise PabulibError(f"{what} {exc}: {_shown(text)}", line) from None
 
 
-def _integer(text: str, what: str, line: int | None) -> int:
-    value = _decimal(text, what, line)
-    if value != value.to_integral_value():
-        raise PabulibError(f"{what} must be a whole number: {text!r}", line)
-    return int(value)
+def _whole(text: str, what: str, line: int | None) -> int:
+    try:
+        return parse_whole(text)
+    except AmountError as exc:
+        raise PabulibError(f"{what} {exc}: {_shown(text)}", line) from None
 
 
 def parse(text: str) -> PabulibFile:
@@ -248,6 +264,8 @@ def parse(text: str) -> PabulibFile:
                 expected = SECTIONS[len(seen_sections)] if len(seen_sections) < 3 else None
                 if name != expected:
                     raise PabulibError(f"section {name} found where {expected or 'the end'} was expected", line)
+                if section is not None and header is None:
+                    raise PabulibError(f"section {section} has no header line", line)
                 seen_sections.append(name)
                 section, header = name, None
                 continue
@@ -362,9 +380,7 @@ def from_election(election: Election) -> PabulibFile:
     """
 
     def money(v: int) -> str:
-        if election.money_scale == 1:
-            return str(v)
-        return str(Decimal(v) / Decimal(election.money_scale))
+        return decimal_text(v, election.money_scale)
 
     meta = dict(election.meta)
     meta["budget"] = money(election.budget)

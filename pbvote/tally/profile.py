@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .amounts import format_money
 from .model import Election
 
 UTILITIES = ("cost", "approvals", "points")
@@ -53,6 +54,7 @@ class Profile:
     light: list[list[int]]
     heavy: list[list[tuple[int, int]]]
     threshold: int | None = None
+    money_scale: int = 1
     cache: dict = field(default_factory=dict)
 
     @property
@@ -62,6 +64,11 @@ class Profile:
     def split_supporters(self) -> tuple[list[list[int]], list[list[tuple[int, int]]]]:
         """Per project: its single-voter groups, and ``(group, weight)`` of the others."""
         return self.light, self.heavy
+
+    def money(self, amount) -> str:
+        """An exact amount of the smallest unit as a sentence writes it, in the
+        election's currency unit (:func:`~pbvote.tally.amounts.format_money`)."""
+        return format_money(amount, self.money_scale)
 
     def scores(self, g: int) -> tuple[int, ...]:
         projects, scores, _ = self.groups[g]
@@ -155,4 +162,5 @@ def _compile(election: Election) -> Profile:
         light=light,
         heavy=heavy,
         threshold=election.min_project_score_threshold,
+        money_scale=election.money_scale,
     )

@@ -1,15 +1,30 @@
 """The tally rules staff can choose are exactly what the engine runs, with parameters it accepts."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from pbvote import tally
 from pbvote.cycles import rules
 from pbvote.tally import Ballot, Election, Project, run_rule
 
+ELECTION = Election(
+    budget=100,
+    projects=(Project("a", 60), Project("b", 50), Project("c", 40)),
+    ballots=(Ballot(("a",)), Ballot(("a", "c")), Ballot(("b", "c"))),
+)
 
-def test_every_rule_staff_can_choose_is_in_the_engine_and_vice_versa():
-    assert set(rules.RULES) == set(tally.RULES)
+
+def test_staff_choose_among_exactly_the_rules_the_engine_offers():
+    assert set(rules.RULES) == {name for name, rule in tally.RULES.items() if rule.offered}
+    assert set(rules.RULES) == set(tally.RULES)  # every rule of the engine is offered today
+
+
+def test_each_rule_takes_the_parameters_the_engine_declares():
+    for name, rule in rules.RULES.items():
+        assert rule.params == tuple(choice.name for choice in tally.RULES[name].choices)
+        assert rule.label == tally.RULES[name].label
 
 
 def test_parameter_values_are_the_engines():
@@ -20,13 +35,18 @@ def test_parameter_values_are_the_engines():
 
 @pytest.mark.parametrize("rule_name", sorted(rules.RULES))
 def test_each_rule_runs_with_its_normalised_default_parameters(rule_name):
-    election = Election(
-        budget=100,
-        projects=(Project("a", 60), Project("b", 50), Project("c", 40)),
-        ballots=(Ballot(("a",)), Ballot(("a", "c")), Ballot(("b", "c"))),
-    )
     params = rules.normalise_params(rule_name, {})
     if rule_name == "greedy-threshold":
         params["threshold"] = 1
-    outcome = run_rule(election, rule_name, **params)
+    outcome = run_rule(ELECTION, rule_name, **params)
     assert outcome.total_cost <= 100 and outcome.selected
+
+
+@pytest.mark.parametrize("rule_name", sorted(rules.RULES))
+def test_every_value_staff_can_choose_runs_in_the_engine(rule_name):
+    names = rules.RULES[rule_name].params
+    for values in itertools.product(*(rules.PARAMS[name] for name in names)):
+        params = rules.normalise_params(rule_name, dict(zip(names, values)))
+        assert params == dict(zip(names, values))
+        outcome = run_rule(ELECTION, rule_name, **params)
+        assert outcome.total_cost <= 100

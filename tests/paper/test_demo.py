@@ -14,7 +14,7 @@ from pbvote.ballots.paper import services
 from pbvote.ballots.paper.models import PaperSession, SheetStatus
 from pbvote.cli import cli
 from pbvote.cycles.models import Cycle
-from pbvote.cycles.results import election_for_budget
+from pbvote.results.services import election_for_budget
 from pbvote.demo import DEMO_CYCLE_SLUG, DEMO_PASSWORD, PAST_CYCLE_SLUG
 from pbvote.extensions import db
 

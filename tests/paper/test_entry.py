@@ -21,7 +21,7 @@ from pbvote.ballots.paper.models import (
 )
 from pbvote.ballots.paper.serials import check_digit
 from pbvote.cycles.models import PhaseKind
-from pbvote.cycles.results import election_for_budget, run_budget_rule
+from pbvote.results.services import election_for_budget, run_budget_rule
 from pbvote.errors import Conflict, InvalidBallot, InvalidInput, NotAllowed, PhaseClosed
 from pbvote.extensions import db
 from pbvote.timeutil import utcnow

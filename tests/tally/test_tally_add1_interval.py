@@ -1,8 +1,8 @@
 """MES add1: every fast method gives the outcome of stepping one unit at a time.
 
-``unit`` is the definition (one MES run per currency unit of share);
-``jump`` (affine change points), ``interval`` (monotonicity certificates)
-and ``jump+interval`` (what ``run_rule`` uses) must agree with it on the
+``unit`` is the definition (one MES run per currency unit of share); the
+production search (``interval`` on exact runs, ``bounds+auto`` on bound
+runs) and the other methods of ``mes_oracles`` must agree with it on the
 order funded, the number of unit steps and the final share.
 """
 
@@ -11,8 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pbvote.tally import Ballot, Election, Project, run_rule
+from pbvote.tally.mes.exact import Run
+from pbvote.tally.mes.support import Setup
 from pbvote.tally.profile import Q, compile_profile
-from pbvote.tally.rules import mes
+
+from .mes_oracles import METHODS
+from .mes_oracles import add1 as add1_by
 
 IDS = ["1", "10", "2", "9", "a", "B", "c3", "x"]
 
@@ -33,15 +37,10 @@ def elections(draw, max_projects=6):
                     ballots=ballots)
 
 
-def add1(election, utility, tie_break, method, stats=None):
-    profile = compile_profile(election)
-    support = mes._Support.of(profile, utility)
-    tie = profile.tie_rank(tie_break)
-    free, alive = mes._mes_projects(profile, support)
-    free.sort(key=tie.__getitem__)
-    base = Q(profile.budget) / profile.n_voters
-    order, _, _, naive, final_t = mes._add1(profile, support, utility, tie, free, alive, base,
-                                           method=method, stats=stats)
+def add1(election, utility, tie_break, method, stats=None, engine="auto"):
+    """``(order, unit steps, final share)`` of add1 by ``method`` (``mes_oracles``)."""
+    setup = Setup(compile_profile(election), utility, tie_break)
+    order, _, naive, final_t = add1_by(setup, method, stats, engine)
     return order, naive, final_t
 
 
@@ -75,15 +74,12 @@ def _plan(run, free):
 
 
 def _runs(election, shares):
-    profile = compile_profile(election)
-    support = mes._Support.of(profile, "cost")
-    tie = profile.tie_rank("lexico")
-    free, alive = mes._mes_projects(profile, support)
+    setup = Setup(compile_profile(election), "cost", "lexico")
 
     def make(t):
-        return mes._Run(profile, support, "cost", tie, Q(t), track=False)
+        return Run(setup, Q(t))
 
-    return make, free, alive
+    return make, setup.free, setup.alive
 
 
 # At share 2 MES funds c then b; at share 3 it funds c, a, b: round 2 changes
@@ -131,7 +127,7 @@ def test_run_rule_reports_runs_and_unit_steps():
     assert outcome.parameters["naive_mes_runs"] == naive
 
 
-@pytest.mark.parametrize("method", list(mes.ADD1_METHODS))
+@pytest.mark.parametrize("method", list(METHODS))
 def test_add1_stats_count_runs(method):
     stats = {}
     add1(CHANGING, "cost", "lexico", method, stats)
@@ -162,13 +158,12 @@ def test_budapest_2024_add1_outcome_holds_at_its_final_share(shared):
     and the share one unit lower is not yet exhaustive."""
     _, election = shared(BUDAPEST)
     profile = compile_profile(election)
-    support = mes._Support.of(profile, "cost")
-    tie = profile.tie_rank("lexico")
-    free, alive = mes._mes_projects(profile, support)
+    setup = Setup(profile, "cost", "lexico")
+    free, alive = setup.free, setup.alive
     base = Q(profile.budget) / profile.n_voters
 
     def outcome(k):
-        order = mes._Run(profile, support, "cost", tie, base + k, track=False).run(free, alive)
+        order = Run(setup, base + k).run(free, alive)
         spent = sum(profile.costs[c] for c in order)
         rest = set(alive) - set(order)
         return order, spent, all(spent + profile.costs[c] > profile.budget for c in rest)

@@ -1,4 +1,4 @@
-"""MES on exact integer bounds (``pbvote.tally.rules.mes_bounds``): the same
+"""MES on exact integer bounds (``pbvote.tally.mes.bounds``): the same
 outcomes and explanations as the exact rational run, bounds that really hold,
 and the exact fallback taken where the bounds cannot decide.
 
@@ -11,23 +11,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pbvote.tally import Ballot, Election, Project, run_rule
+from pbvote.tally.mes.exact import Run
+from pbvote.tally.mes.support import Setup
 from pbvote.tally.profile import Q, compile_profile
-from pbvote.tally.rules import mes
 
-bounds = pytest.importorskip("pbvote.tally.rules.mes_bounds")
+bounds = pytest.importorskip("pbvote.tally.mes.bounds")
 
+from .mes_oracles import add1 as add1_by  # noqa: E402
 from .test_tally_add1_interval import add1, elections  # noqa: E402
 
 
 def _setup(election, utility="cost", tie_break="lexico"):
-    profile = compile_profile(election)
-    support = mes._Support.of(profile, utility)
-    tie = profile.tie_rank(tie_break)
-    free, alive = mes._mes_projects(profile, support)
-    free.sort(key=tie.__getitem__)
-    mult = list(profile.costs) if utility == "cost" else [1] * profile.m
-    bsup = bounds.BoundSupport.of(profile, support)
-    return profile, support, tie, free, alive, mult, bsup
+    """``(setup, profile, support, free, alive)`` of an election for MES runs."""
+    setup = Setup(compile_profile(election), utility, tie_break)
+    return setup, setup.profile, setup.support, setup.free, setup.alive
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -38,15 +35,15 @@ def test_bound_run_is_the_exact_run_and_its_bounds_hold(election, utility, tie_b
     ``lo <= D * money <= hi`` for every group. ``limit`` shrinks ``D`` (coarse
     bounds) so that undecided runs (``None``) and the exact tie-breaking
     paths happen often."""
-    profile, support, tie, free, alive, mult, bsup = _setup(election, utility, tie_break)
+    setup, profile, support, free, alive = _setup(election, utility, tie_break)
     t = Q(profile.budget) / profile.n_voters + k
-    exact = mes._Run(profile, support, utility, tie, t, track=False)
+    exact = Run(setup, t)
     expected = exact.run(free, alive)
     old = bounds._LIMIT
     if limit is not None:
         bounds._LIMIT = limit
     try:
-        run = bounds._BoundRun(profile, bsup, mult, tie, t, exact_rounds=True)
+        run = bounds.BoundRun(setup, t, exact_rounds=True)
         got = run.run(free, alive)
     finally:
         bounds._LIMIT = old
@@ -54,7 +51,7 @@ def test_bound_run_is_the_exact_run_and_its_bounds_hold(election, utility, tie_b
         return  # undecided: run_mes and add1 then use the exact run
     assert got == expected
     for g in range(support.n_groups):
-        money = exact.money[exact.cls[g]][0]
+        money = exact.money[exact.cls[g]]
         assert run.lo[g] <= money * run.D <= run.hi[g]
     if run.explained() is not None:
         assert run.rounds == exact.rounds
@@ -69,14 +66,10 @@ def test_run_rule_mes_fast_equals_exact(election, utility, tie_break, completion
     """The whole outcome (order, explanations, satisfaction) is the same with
     and without the bounds path."""
     fast = run_rule(election, "mes", utility=utility, completion=completion, tie_break=tie_break)
-    mes.FAST, method = False, mes.ADD1_METHOD
-    mes.ADD1_METHOD = "interval"
-    try:
-        plain = run_rule(Election(budget=election.budget, projects=election.projects,
-                                  ballots=election.ballots),
-                         "mes", utility=utility, completion=completion, tie_break=tie_break)
-    finally:
-        mes.FAST, mes.ADD1_METHOD = True, method
+    plain = run_rule(Election(budget=election.budget, projects=election.projects,
+                              ballots=election.ballots),
+                     "mes", utility=utility, completion=completion, tie_break=tie_break,
+                     engine="exact")
     assert fast.selected == plain.selected
     assert fast.projects == plain.projects
     assert fast.satisfaction == plain.satisfaction
@@ -107,12 +100,13 @@ TIE = Election(budget=70, projects=[Project("a", 10), Project("b", 20), Project(
 
 
 def test_exact_ties_are_settled_without_the_rational_run():
-    profile, support, tie, free, alive, mult, bsup = _setup(TIE)
-    run = bounds._BoundRun(profile, bsup, mult, tie, Q(10))
+    setup, profile, support, free, alive = _setup(TIE)
+    run = bounds.BoundRun(setup, Q(10))
     assert [profile.ids[c] for c in run.run(free, alive)] == ["a", "b"]
     assert run.rounds[0][2] is not None  # round 1 was decided by exact rho, not by bounds
     stats = {}
-    order, *_ = mes._add1(profile, support, "cost", tie, free, alive, Q(10), method="bounds", stats=stats)
+    assert setup.base == Q(10)
+    order, *_ = add1_by(setup, "bounds", stats)
     assert stats["exact_runs"] == 0
 
 
@@ -122,11 +116,11 @@ EDGE = Election(budget=31, projects=[Project("c", 31)], ballots=[Ballot(("c",), 
 
 
 def test_undecided_run_falls_back_to_the_exact_run():
-    profile, support, tie, free, alive, mult, bsup = _setup(EDGE)
+    setup, profile, support, free, alive = _setup(EDGE)
     old = bounds._LIMIT
     bounds._LIMIT = 4  # D = 1: money bounds a whole unit apart
     try:
-        run = bounds._BoundRun(profile, bsup, mult, tie, Q(31, 3))
+        run = bounds.BoundRun(setup, Q(31, 3))
         assert run.D == 1 and run.run(free, alive) is None
         stats = {}
         assert add1(EDGE, "cost", "lexico", "bounds", stats) == add1(EDGE, "cost", "lexico", "unit")
@@ -140,10 +134,9 @@ def test_undecided_run_falls_back_to_the_exact_run():
 def test_shared_add1_needs_no_exact_run(shared, references, name):
     """On real elections the bounds decide every run (the fast path is the one taken)."""
     _, election = shared(name)
-    profile, support, tie, free, alive, mult, bsup = _setup(election)
+    setup, profile, support, free, alive = _setup(election)
     stats = {}
-    order, _, _, naive, _ = mes._add1(profile, support, "cost", tie, free, alive,
-                                      Q(profile.budget) / profile.n_voters, stats=stats)
+    order, _, naive, _ = add1_by(setup, "bounds+auto", stats)
     assert stats["exact_runs"] == 0
     ref = references[1][name]["mes_cost_add1"]
     assert sorted(profile.ids[c] for c in order) == sorted(ref["selected"])
@@ -153,14 +146,9 @@ def test_shared_add1_needs_no_exact_run(shared, references, name):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(elections(), st.sampled_from(["none", "add1"]))
 def test_without_numpy_the_exact_path_gives_the_same(election, completion):
-    """``pbvote.tally`` works without numpy (``mes._bounds`` is then ``None``)."""
+    """``pbvote.tally`` works without numpy (``engine="exact"`` is then what ``auto`` takes)."""
     fast = run_rule(election, "mes", completion=completion)
-    saved = mes._bounds
-    mes._bounds = None
-    try:
-        plain = run_rule(election, "mes", completion=completion)
-    finally:
-        mes._bounds = saved
+    plain = run_rule(election, "mes", completion=completion, engine="exact")
     assert (fast.selected, fast.projects) == (plain.selected, plain.projects)
 
 
@@ -182,7 +170,7 @@ def test_satisfaction_histogram_with_and_without_numpy(election, picked):
 def test_amounts_beyond_int64_use_the_exact_run():
     huge = Election(budget=4 * 10**20, projects=[Project("a", 3 * 10**20), Project("b", 10**20)],
                     ballots=[Ballot(("a",), None, 3), Ballot(("b",), None, 1)])
-    profile, support, tie, free, alive, mult, bsup = _setup(huge)
-    assert bounds._BoundRun(profile, bsup, mult, tie, Q(10**20)).run(free, alive) is None
+    setup, profile, support, free, alive = _setup(huge)
+    assert bounds.BoundRun(setup, Q(10**20)).run(free, alive) is None
     assert add1(huge, "cost", "lexico", "bounds+auto") == add1(huge, "cost", "lexico", "unit")
     assert run_rule(huge, "mes").selected == ("a", "b")

@@ -1,5 +1,5 @@
-"""The C kernel of MES bound runs (``pbvote.tally._mes_kernel``, wrapped by
-``mes_bounds.KernelRun``): the same decisions as the numpy bound runs, hence
+"""The C kernel of MES bound runs (``pbvote.tally.mes._mes_kernel``, wrapped by
+``pbvote.tally.mes.kernel.KernelRun``): the same decisions as the numpy bound runs, hence
 the same add1 loop, and the same outcomes as without it.
 
 The extension is optional. Where it is not built these tests skip, unless
@@ -13,14 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pbvote.tally import Election, run_rule
+from pbvote.tally.mes.exact import Run
 from pbvote.tally.profile import Q
-from pbvote.tally.rules import mes
 
 from .conftest import FAST_ADD1, shared_files
+from .mes_oracles import add1 as add1_by
 from .test_tally_add1_interval import add1, elections
 from .test_tally_mes_bounds import _setup as _bounds_setup
 
-bounds = pytest.importorskip("pbvote.tally.rules.mes_bounds")
+bounds = pytest.importorskip("pbvote.tally.mes.bounds")
+kernel = pytest.importorskip("pbvote.tally.mes.kernel")
 
 REQUIRED = os.environ.get("PBVOTE_REQUIRE_TALLY_KERNEL") == "1"
 
@@ -29,30 +31,30 @@ def test_kernel_is_built_where_required():
     """CI sets ``PBVOTE_REQUIRE_TALLY_KERNEL=1``: the extension must then import."""
     if not REQUIRED:
         pytest.skip("PBVOTE_REQUIRE_TALLY_KERNEL is not 1")
-    from pbvote.tally import _mes_kernel  # noqa: F401  (ImportError = not built)
+    from pbvote.tally.mes import _mes_kernel  # noqa: F401  (ImportError = not built)
 
-    assert bounds._mes_kernel is not None
+    assert kernel._mes_kernel is not None
 
 
 @pytest.fixture(autouse=True)
 def _kernel(request):
     if request.node.name.startswith("test_kernel_is_built"):
         return
-    if bounds._mes_kernel is None:
+    if kernel._mes_kernel is None:
         if REQUIRED:
             pytest.fail("the C kernel is required (PBVOTE_REQUIRE_TALLY_KERNEL=1) but not built")
-        pytest.skip("the C kernel (pbvote.tally._mes_kernel) is not built")
+        pytest.skip("the C kernel (pbvote.tally.mes._mes_kernel) is not built")
 
 
 def _setup(election, utility="cost", tie_break="lexico"):
     """``test_tally_mes_bounds._setup`` and the kernel's copy of the election."""
-    profile, support, tie, free, alive, mult, bsup = _bounds_setup(election, utility, tie_break)
-    return profile, support, tie, free, alive, mult, bsup, bounds.Kernel.of(profile, bsup, mult, tie)
+    setup, profile, support, free, alive = _bounds_setup(election, utility, tie_break)
+    return setup, profile, support, free, alive, kernel.Kernel.of(setup)
 
 
 def _rounds(run):
     """``[(q, L, U, exact D p* or None)]`` of a numpy or kernel bound run."""
-    if isinstance(run, bounds.KernelRun):
+    if isinstance(run, kernel.KernelRun):
         import numpy as np
 
         r = np.frombuffer(run.rounds, dtype=np.int64).reshape(-1, 5)
@@ -79,8 +81,8 @@ class _coarse:
 LIMITS = st.sampled_from([None, None, 1 << 20, 1 << 14, 1 << 10])
 
 
-def _exact(profile, support, utility, tie, free, alive, t):
-    return mes._Run(profile, support, utility, tie, t, track=False).run(free, alive)
+def _exact(setup, t):
+    return Run(setup, t).run(setup.free, setup.alive)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -91,14 +93,14 @@ def test_kernel_run_is_the_exact_run(election, utility, tie_break, k, limit):
     whenever ``D`` is the usual one and the numpy bounds run decides without an
     exact tie step (where the two may take different, equally valid, paths:
     the kernel compares lower bounds exactly, numpy as floats first)."""
-    profile, support, tie, free, alive, mult, bsup, kern = _setup(election, utility, tie_break)
+    setup, profile, support, free, alive, kern = _setup(election, utility, tie_break)
     t = Q(profile.budget) / profile.n_voters + k
     with _coarse(limit):
-        ref = bounds._BoundRun(profile, bsup, mult, tie, t)
+        ref = bounds.BoundRun(setup, t)
         expected = ref.run(free, alive)
-        run = bounds.KernelRun(kern, t)
+        run = kernel.KernelRun(kern, t)
         got = run.run(free, alive)
-    exact = _exact(profile, support, utility, tie, free, alive, t)
+    exact = _exact(setup, t)
     if got is not None:
         assert got == exact
         if expected is not None and all(e is None for _, _, e in ref.rounds.values()):
@@ -107,11 +109,11 @@ def test_kernel_run_is_the_exact_run(election, utility, tie_break, k, limit):
         assert got == expected
 
 
-def _same_outcome_between(profile, support, utility, tie, free, alive, t0, t1, order):
+def _same_outcome_between(setup, t0, t1, order):
     """The exact outcome is ``order`` at ``t0``, ``t1`` and at shares in between."""
     for t in {t0, t1, (t0 + t1) / 2, t0 + Q(1, 3) * (t1 - t0)} | {
             t0 + j for j in range(int(t1 - t0) + 1)}:
-        assert _exact(profile, support, utility, tie, free, alive, t) == order, t
+        assert _exact(setup, t) == order, t
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -123,31 +125,31 @@ def test_kernel_certificates_hold(election, utility, tie_break, k, step, limit, 
     means the same exact outcome on the whole interval; a certificate finished
     as a run gives the exact outcome at ``t1``; a run below a recorded one
     (``borrow``) that says ``certified`` has the same exact outcome up there."""
-    profile, support, tie, free, alive, mult, bsup, kern = _setup(election, utility, tie_break)
+    setup, profile, support, free, alive, kern = _setup(election, utility, tie_break)
     t0 = Q(profile.budget) / profile.n_voters + k
     t1 = t0 + step
     n_free = len(free)
-    args = (profile, support, utility, tie, free, alive)
+    args = (setup,)
     with _coarse(limit):
-        anchor = bounds.KernelRun(kern, t0)
+        anchor = kernel.KernelRun(kern, t0)
         order = anchor.run(free, alive)
         if order is None:
             return
         assert order == _exact(*args, t0)
         plans = [anchor.plan(n_free), anchor.plan(n_free).fractions()]
         for plan in plans:
-            probe = bounds.KernelRun(kern, t1)
+            probe = kernel.KernelRun(kern, t1)
             depth = probe.certify(free, alive, plan, finish=finish)
             if depth > len(plan):
                 _same_outcome_between(*args, t0, t1, order)
             elif finish and probe.run() is not None:
                 assert probe.run() == _exact(*args, t1)
         D = bounds.scale(profile.n_voters, t1)
-        top = bounds.KernelRun(kern, t1, D=D, record=True)
+        top = kernel.KernelRun(kern, t1, D=D, record=True)
         if top.run(free, alive) is None:
             return
         assert top.order == _exact(*args, t1)
-        low = bounds.KernelRun(kern, t0, D=D, borrow=top)
+        low = kernel.KernelRun(kern, t0, D=D, borrow=top)
         if low.run(free, alive) is None:
             return
         assert low.order == order
@@ -157,13 +159,9 @@ def test_kernel_certificates_hold(election, utility, tie_break, k, step, limit, 
 
 def _add1_with(election, utility, tie_break, kernel, limit=None):
     stats = {}
-    saved = mes.KERNEL
-    mes.KERNEL = kernel
-    try:
-        with _coarse(limit):
-            out = add1(election, utility, tie_break, "bounds+auto", stats)
-    finally:
-        mes.KERNEL = saved
+    with _coarse(limit):
+        out = add1(election, utility, tie_break, "bounds+auto", stats,
+                   engine="kernel" if kernel else "bounds")
     return out, stats
 
 
@@ -187,15 +185,11 @@ def test_run_rule_with_and_without_the_kernel(election, utility, tie_break, comp
     """The whole outcome (order, explanations, satisfaction, the parameters but
     the run counts) does not depend on the kernel."""
     with_kernel = run_rule(election, "mes", utility=utility, completion=completion,
-                           tie_break=tie_break)
-    saved = mes.KERNEL
-    mes.KERNEL = False
-    try:
-        without = run_rule(Election(budget=election.budget, projects=election.projects,
-                                    ballots=election.ballots),
-                           "mes", utility=utility, completion=completion, tie_break=tie_break)
-    finally:
-        mes.KERNEL = saved
+                           tie_break=tie_break, engine="kernel")
+    without = run_rule(Election(budget=election.budget, projects=election.projects,
+                                ballots=election.ballots),
+                       "mes", utility=utility, completion=completion, tie_break=tie_break,
+                       engine="bounds")
     assert with_kernel.selected == without.selected
     assert with_kernel.projects == without.projects
     assert with_kernel.satisfaction == without.satisfaction
@@ -221,19 +215,15 @@ def test_shared_add1_same_with_and_without_the_kernel(shared, references, name):
     kernel as forced off (numpy runs), every run done in C, none undecided, and
     the same number of runs (the certificates are as good)."""
     _, election = shared(name)
-    profile, support, tie, free, alive, mult, bsup, kern = _setup(election)
-    base = Q(profile.budget) / profile.n_voters
+    setup, profile, support, free, alive, kern = _setup(election)
     results = {}
-    for kernel in (True, False):
+    for use_kernel in (True, False):
         stats = {}
-        mes.KERNEL, saved = kernel, mes.KERNEL
-        try:
-            order, _, runs, naive, final_t = mes._add1(profile, support, "cost", tie, free, alive,
-                                                       base, stats=stats)
-        finally:
-            mes.KERNEL = saved
-        results[kernel] = (order, runs, naive, final_t)
-        if kernel:
+        order, _, naive, final_t = add1_by(setup, "bounds+auto", stats,
+                                           engine="kernel" if use_kernel else "bounds")
+        runs = stats["runs"]
+        results[use_kernel] = (order, runs, naive, final_t)
+        if use_kernel:
             assert stats["kernel_runs"] == runs and stats["kernel_undecided"] == 0
     assert results[True] == results[False]
     ref = references[1].get(name, {}).get("mes_cost_add1")
@@ -242,7 +232,7 @@ def test_shared_add1_same_with_and_without_the_kernel(shared, references, name):
 
 
 def test_kernel_rejects_inconsistent_input():
-    from pbvote.tally import _mes_kernel as k
+    from pbvote.tally.mes import _mes_kernel as k
 
     import numpy as np
 

@@ -31,7 +31,8 @@ from pbvote.ballots.paper.forms import (
 )
 from pbvote.ballots.paper.labels import paper_label
 from pbvote.ballots.paper.models import PaperEntry, PaperSession, RegisterEntry, RegisterMethod, SheetOutcome
-from pbvote.cycles.models import Budget, District
+from pbvote.cycles.models import Budget
+from pbvote.places.models import District
 from pbvote.errors import DomainError
 from pbvote.extensions import db
 from pbvote.forms import EmptyForm, add_form_error, option

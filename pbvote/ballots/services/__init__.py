@@ -76,6 +76,7 @@ from pbvote.ballots.services.sealing import (
     anonymised_ballot_rows,
     check_export_allowed,
     countable_ballots,
+    seal_closed_cycles,
     seal_voter_links,
 )
 from pbvote.ballots.services.voters import Voter, lock_code_voter, shuffled_for
@@ -140,6 +141,7 @@ __all__ = [
     "refused_other_channel",
     "redeem_access_code",
     "results_published",
+    "seal_closed_cycles",
     "seal_voter_links",
     "shuffled_for",
     "spent_amount",

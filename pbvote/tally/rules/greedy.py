@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cmp_to_key
 
 from ..profile import Profile
-from .base import Params, RuleResult, money
+from .base import Params, RuleResult
 
 
 def _scores(profile: Profile, params: Params) -> list[int]:
@@ -72,11 +72,11 @@ def _greedy(profile: Profile, params: Params, *, skip: bool, per_cost: bool,
             order.append(c)
             already.add(c)
             reasons[c] = (f"Funded: ranked #{rank} with {scores[c]:,} {unit}; "
-                          f"{money(left)} was left, it costs {money(cost)}.")
+                          f"{profile.money(left)} was left, it costs {profile.money(cost)}.")
             left -= cost
         else:
             reasons[c] = (f"Not funded: ranked #{rank} with {scores[c]:,} {unit}, but only "
-                          f"{money(left)} was left and it costs {money(cost)}.")
+                          f"{profile.money(left)} was left and it costs {profile.money(cost)}.")
             if not skip:
                 stopped_at = c
     return RuleResult(order, details, reasons)

@@ -32,7 +32,7 @@ import sys
 from functools import cmp_to_key
 
 from ..profile import Profile
-from .base import Params, RuleResult, money
+from .base import Params, RuleResult
 
 
 def _values(profile: Profile, utility: str) -> list[int]:
@@ -108,9 +108,9 @@ def knapsack(profile: Profile, params: Params) -> RuleResult:
         if c in chosen_set:
             reasons[c] = f"Funded: part of the best set that fits; it adds {share}."
         elif profile.costs[c] > profile.budget:
-            reasons[c] = f"Not funded: it costs more than the whole budget ({money(profile.budget)})."
+            reasons[c] = f"Not funded: it costs more than the whole budget ({profile.money(profile.budget)})."
         else:
             reasons[c] = (f"Not funded: the best set that fits in the budget (total {best:,}) "
                           f"does not include it (its own value is {values[c]:,}; "
-                          f"{money(profile.budget - spent)} is left unspent).")
+                          f"{profile.money(profile.budget - spent)} is left unspent).")
     return RuleResult(chosen, details, reasons, {"welfare": best})

@@ -34,7 +34,8 @@ from pbvote.ballots.services.casting import lock_voter, refused_other_channel
 from pbvote.ballots.services.eligibility import check_eligible, check_voting_open
 from pbvote.ballots.services.keys import LOOKUP_LENGTH, hash_access_code, random_code
 from pbvote.ballots.services.voters import Voter
-from pbvote.cycles.models import Budget, Cycle, District
+from pbvote.cycles.models import Budget, Cycle
+from pbvote.places.models import District
 from pbvote.errors import Conflict, InvalidInput, NotAllowed, PhaseClosed
 from pbvote.extensions import db
 from pbvote.timeutil import utcnow

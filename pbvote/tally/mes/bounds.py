@@ -1,4 +1,4 @@
-"""MES decided with exact integer bounds (numpy): the fast path of :mod:`.mes`.
+"""MES decided with exact integer bounds (numpy): one run at a share, faster than :mod:`.exact`.
 
 A run of the Method of Equal Shares at share ``t`` is computed here on
 *integer intervals* instead of exact rationals. Money is counted in units of
@@ -17,7 +17,7 @@ supporter is the least root ``p*`` of ``P(p) = sum w_g min(B_g, p) = C``
 pointwise (``P_lo``, ``P_hi`` the same sums over ``lo``, ``hi``) and
 ``root(P_hi) <= D p* <= root(P_lo)``.
 
-* *Lower bound* (:meth:`_BoundRun.lower`). For any set ``S`` of supporters,
+* *Lower bound* (:meth:`BoundRun.lower`). For any set ``S`` of supporters,
   ``L_S(p) = sum_S w hi + p * sum_(not S) w >= P_hi(p)`` (``min(b, p)`` is at
   most ``b`` and at most ``p``), so the root of ``L_S`` is at most
   ``root(P_hi)``; its floor is an integer lower bound of ``D p*``. The
@@ -28,7 +28,7 @@ pointwise (``P_lo``, ``P_hi`` the same sums over ``lo``, ``hi``) and
   ``sum w hi < D C``, the project is unaffordable for certain (and stays
   so). Supporters with ``hi = 0`` (spent out, for good) are dropped from a
   run's supporter arrays once they are a quarter of them.
-* *Upper bound* (:meth:`_BoundRun.upper`), for the round's winner only: the
+* *Upper bound* (:meth:`BoundRun.upper`), for the round's winner only: the
   same iteration on ``lo`` with the root rounded *up*. Voters it marks poor
   have ``lo < p`` for an integer ``lo`` and ``p = ceil(r)``, hence
   ``lo < r``: they are poor at the real root too, so the iteration is the
@@ -41,7 +41,7 @@ pointwise (``P_lo``, ``P_hi`` the same sums over ``lo``, ``hi``) and
   ``rho_q <= rho_d``, and on equality the tie-break picks ``q``: the rule
   of the exact loop). Lower bounds from earlier rounds stay lower bounds
   (money only decreases), so projects are evaluated lazily as in
-  :mod:`.mes`. The comparisons are between exact rationals.
+  :mod:`.exact`. The comparisons are between exact rationals.
 * *Payment.* The winner's supporters pay ``min(B_g, p*)`` with
   ``L <= D p* <= U``: new ``lo = max(0, lo - U)``, new ``hi = max(0, hi - L)``
   (``max(0, b - p)`` is increasing in ``b`` and decreasing in ``p``), so the
@@ -57,32 +57,32 @@ quotients are Python integers; numpy only compares, gathers and sums.
 
 **Exact ties** (two projects with the same ``rho``: common with round costs,
 e.g. supporters who still hold money all rich and as many of them) cannot be
-told apart by bounds. :meth:`_BoundRun.exact` then computes ``rho`` exactly
+told apart by bounds. :meth:`BoundRun.exact` then computes ``rho`` exactly
 when every supporter whose money is not known exactly is rich for certain;
 the spent-out hold exactly 0 and the others with ``lo == hi`` exactly
 ``lo / D``; the round's winner is the smallest exact ``(rho, tie-break)``
-among the close ones (:meth:`_BoundRun.decide`).
+among the close ones (:meth:`BoundRun.decide`).
 
-**Explanations** (:meth:`_BoundRun.exact_payment`): a group that still holds
+**Explanations** (:meth:`BoundRun.exact_payment`): a group that still holds
 money has never been poor, so it holds exactly ``t`` minus the exact
 payments of the funded projects on its ballot; when every supporter of a
 winner is poor or rich for certain, its exact payment follows with exact
 rationals over a handful of terms, and so does the money left to each
-losing project's supporters. Otherwise :mod:`.mes` runs the exact rational
-run for the explanation.
+losing project's supporters. Otherwise the explanation comes from the
+exact rational run (:mod:`.exact`).
 
-**Borrowing** (:meth:`_BoundRun.run` with ``borrow``): a run at ``t`` may use
+**Borrowing** (:meth:`BoundRun.run` with ``borrow``): a run at ``t`` may use
 the lower bounds and the unaffordable projects recorded by a run at a larger
 share ``t'`` as long as both have funded the same projects in the same
 rounds (money at ``t`` is then at most money at ``t'``, voter by voter, so
 every ``rho`` at ``t`` is at least the one at ``t'``; the fact is proved in
-:meth:`.mes._Run.certify`). When, in addition, each winner at ``t`` beats
+:meth:`.exact.Run.certify`). When, in addition, each winner at ``t`` beats
 the bounds recorded at ``t'``, the outcome is the same at every share of
 ``[t, t']`` (``certified``).
 
 Whenever a decision cannot be taken (a tie the exact step cannot settle, a
 project affordable exactly at the boundary, bounds too wide), the run
-returns ``None`` and the caller runs the exact rational MES of :mod:`.mes`
+returns ``None`` and the caller runs the exact rational MES of :mod:`.exact`
 at that share. So an outcome returned here is *the* exact MES outcome:
 every decision taken was implied by the bounds, or decided exactly. The
 bounds start one unit of ``1/D`` apart and widen by each winner's payment
@@ -90,12 +90,9 @@ bounds; with ``D`` about ``2**30``-``2**35`` on the shared files they stay
 far below the gaps between competing projects: none of the 19 files needed
 an exact fallback run in its add1 loop (``stats["exact_runs"]``).
 
-**In C** (:class:`KernelRun`, :class:`Kernel`): the optional extension
-``pbvote.tally._mes_kernel`` (``setup.py``) computes the same runs (``run``,
-``certify``, borrowing) with the same bounds, decisions and exact steps,
-rationals as ``int64`` pairs compared in 128-bit integers; anything it cannot
-decide, or whose sizes it cannot guarantee against overflow, comes back as
-undecided and is redone here. The add1 loop uses it when it is built.
+**In C**: :mod:`.kernel` runs the same runs (``run``, ``certify``,
+borrowing) with the same bounds, decisions and exact steps in the optional
+C extension; whatever it cannot decide is redone here.
 """
 
 from __future__ import annotations
@@ -103,21 +100,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..profile import Q
-
-try:  # the optional C kernel (setup.py); without it the numpy runs below do the work
-    from .. import _mes_kernel
-except ImportError:  # pragma: no cover - depends on the build
-    _mes_kernel = None
+from .support import Setup
 
 _LIMIT = 1 << 61  # every sum of money (in 1/D units) stays below this
-
-
-def _floor_div(a: int, b: int) -> int:
-    return a // b
-
-
-def _ceil_div(a: int, b: int) -> int:
-    return -((-a) // b)
 
 
 def scale(n: int, t) -> int:
@@ -127,7 +112,7 @@ def scale(n: int, t) -> int:
     num, den = int(t.numerator), int(t.denominator)
     budget_room = _LIMIT // max(1, 2 * n * (num // den + 1))
     if not budget_room:
-        return 0  # amounts beyond int64 even at D = 1: no bounds run (see _BoundRun)
+        return 0  # amounts beyond int64 even at D = 1: no bounds run (see BoundRun)
     base = den if den <= budget_room else 1
     return base << max(0, (budget_room // base).bit_length() - 1)
 
@@ -155,17 +140,21 @@ class BoundSupport:
 
     @classmethod
     def of(cls, profile, support) -> "BoundSupport":
+        """Built once per election (cached on the profile; uniform utilities only)."""
         key = "mes-bound-support"
         if key not in profile.cache:
             profile.cache[key] = cls(profile, support)
         return profile.cache[key]
 
 
-class _BoundRun:
+class BoundRun:
     """One MES run at share ``t`` on integer bounds; ``run`` returns the order or ``None``."""
 
-    def __init__(self, profile, bsup: BoundSupport, mult: list[int], tie: list[int], t,
-                 exact_rounds: bool = False, D: int | None = None, borrow=None):
+    def __init__(self, setup: Setup, t, exact_rounds: bool = False, D: int | None = None,
+                 borrow=None):
+        profile = setup.profile
+        bsup = BoundSupport.of(profile, setup.support)
+        mult, tie = setup.mult, setup.tie
         self.exact_rounds = exact_rounds  # also compute each payment exactly (explanations)
         self.pstar: dict[int, object] = {}  # winner -> exact payment per supporter
         self.funded = None  # see note_funded
@@ -357,11 +346,11 @@ class _BoundRun:
         self.funded[self.b.sup[q], col] = 1
 
     def explained(self):
-        """``self`` with ``rounds`` as :func:`.mes._explain` reads them, or ``None``."""
+        """``self`` with ``rounds`` as :func:`.explain.explain` reads them, or ``None``."""
         if not self.exact_rounds or self.pstar is None:
             return None
         self.bounds = self.rounds
-        self.rounds = {q: {"round": i + 1, "r": self.pstar[q], "r1": 0}
+        self.rounds = {q: {"round": i + 1, "r": self.pstar[q]}
                        for i, q in enumerate(self.pstar)}
         return self
 
@@ -526,7 +515,7 @@ class _BoundRun:
     def wins_there(self, q: int, won: tuple, there: tuple) -> bool:
         """Whether ``q``, which won this round here, wins it at every share up to
         the borrowed run's (where it won it too, after the same rounds): by
-        monotonicity (:meth:`.mes._Run.certify`) ``rho_q`` there and in between
+        monotonicity (:meth:`.exact.Run.certify`) ``rho_q`` there and in between
         is at most ``rho_q`` here (``<= U / mult``, or exact), and every rival's
         there (a lower bound recorded there) is at least its ``rho`` in between."""
         _, sb, sbf, inb = there
@@ -543,7 +532,7 @@ class _BoundRun:
 
     def certify(self, start_order: list[int], alive: list[int], plan: list[tuple[int, object]],
                 finish: bool = False) -> int:
-        """:meth:`.mes._Run.certify` on bounds: ``plan`` lists ``(q, theta)`` with
+        """:meth:`.exact.Run.certify` on bounds: ``plan`` lists ``(q, theta)`` with
         ``theta >= rho_q(t0)`` in currency units (an upper bound from the run at
         ``t0``). Returns the number of rounds certified (``len(plan) + 1`` when the
         end is too); a round that the bounds cannot settle counts as not certified,
@@ -589,166 +578,3 @@ class _BoundRun:
             _, U, e = self.rounds[q]
             out.append((q, (e if e is not None else U) / Q(D * mult[q])))
         return out
-
-
-# -- the same runs in C --------------------------------------------------------------
-
-_I64 = (1 << 62) - 1  # int64 values handed to the kernel stay at or below this
-
-
-class Kernel:
-    """The C kernel's copy of an election (:mod:`pbvote.tally._mes_kernel`): supporter
-    lists as one CSR of (group, weight) entries (``int32`` in the kernel), costs,
-    utility multipliers and tie-break ranks, built once per (election, utility,
-    tie-break) and cached on the compiled profile."""
-
-    def __init__(self, profile, bsup: BoundSupport, mult: list[int], tie: list[int]):
-        lens = [len(s) for s in bsup.sup]
-        ptr = np.zeros(len(lens) + 1, dtype=np.int64)
-        np.cumsum(lens, out=ptr[1:])
-        parts = bsup.sup or [np.zeros(0, dtype=np.intp)]
-        idx = np.concatenate(parts).astype(np.int64)
-        wt = np.concatenate([np.ones(len(s), dtype=np.int64) if w is None else w
-                             for s, w in zip(bsup.sup, bsup.wt)] or [np.zeros(0, np.int64)])
-        # a cost beyond int64 can never be paid (every sum of money is below 2**62): -1
-        cost = np.array([c if c <= _I64 else -1 for c in profile.costs], dtype=np.int64)
-        mlt = np.array([min(max(1, u), _I64) for u in mult], dtype=np.int64)
-        rank = np.array(tie, dtype=np.int64)
-        self.n_voters = profile.n_voters
-        self.mult = mult
-        self.capsule = _mes_kernel.election(bsup.n_groups, ptr.tobytes(), idx.tobytes(),
-                                            wt.astype(np.int64).tobytes(), cost.tobytes(),
-                                            mlt.tobytes(), rank.tobytes())
-        self._alive = (None, b"")
-
-    @classmethod
-    def of(cls, profile, bsup: BoundSupport, mult: list[int], tie: list[int]):
-        """The cached kernel data, or ``None`` when the extension is not built (or the
-        election has more than ``2**31`` groups or voters in one group)."""
-        if _mes_kernel is None:
-            return None
-        key = ("mes-kernel", tuple(mult), tuple(tie))
-        if key not in profile.cache:
-            # the kernel holds groups and weights as int32
-            fits = bsup.n_groups < 1 << 31 and all(w is None or int(w.max(initial=1)) < 1 << 31
-                                                   for w in bsup.wt)
-            profile.cache[key] = cls(profile, bsup, mult, tie) if fits else None
-        return profile.cache[key]
-
-    def alive_buffer(self, alive: list[int]) -> bytes:
-        """``alive`` as ``int64`` bytes (cached for the list the add1 loop passes every run;
-        read once, so that two threads sharing this election never mix their lists)."""
-        cached = self._alive
-        if cached[0] is not alive:
-            cached = self._alive = (alive, np.array(alive, dtype=np.int64).tobytes())
-        return cached[1]
-
-    def plan_buffer(self, plan, D: int) -> bytes:
-        """``(q, theta)`` pairs (currency units) as the kernel's ``(q, num, den)`` of
-        ``theta * D``; one that does not fit is rounded *up* to ``ceil(theta D mult) /
-        mult`` (still at least ``rho_q`` at the lower share: a weaker, valid certificate)."""
-        out = []
-        for q, theta in plan:
-            th = Q(theta) * D
-            num, den = int(th.numerator), int(th.denominator)
-            if num > _I64 or den > _I64:
-                m = self.mult[q]
-                x = th * m
-                num, den = -((-int(x.numerator)) // int(x.denominator)), m
-                if num > _I64 or den > _I64:  # pragma: no cover - not on real data
-                    return None
-            out += (q, num, den)
-        return np.array(out, dtype=np.int64).tobytes()
-
-
-class KernelPlan:
-    """The rounds of a :class:`KernelRun`, as a plan for :meth:`KernelRun.certify`
-    (passed to the kernel as is when the probe has the same ``D``)."""
-
-    def __init__(self, run: "KernelRun", n_rounds: int):
-        self.run = run
-        self.n = n_rounds
-
-    def __len__(self) -> int:
-        return self.n
-
-    def fractions(self) -> list[tuple[int, object]]:
-        """``(q, theta)`` in currency units, as :meth:`_BoundRun.plan`."""
-        r = np.frombuffer(self.run.rounds, dtype=np.int64).reshape(-1, 5)
-        D, mult = self.run.D, self.run.kern.mult
-        return [(int(q), (Q(int(en), int(ed)) if ed else Q(int(U))) / Q(D * mult[int(q)]))
-                for q, _, U, en, ed in r]
-
-
-class KernelRun:
-    """One MES run on integer bounds in C: :class:`_BoundRun`'s ``run``, ``certify``
-    and borrowing, with the same decisions and the same proof (module docstring),
-    without explanations. ``run`` returns the funded order, or ``None`` when the
-    bounds cannot decide a round (or the sizes are beyond what the kernel takes):
-    the caller then takes another path for this share.
-
-    ``D``: as for :class:`_BoundRun`. ``borrow``: a :class:`KernelRun` at a
-    larger share with the same ``D`` that kept its ``record`` (``record=True``).
-    """
-
-    def __init__(self, kern: Kernel, t, D: int | None = None, borrow=None, record=False):
-        self.kern = kern
-        self.t = t = Q(t)
-        num, den = int(t.numerator), int(t.denominator)
-        self.D = D = D if D is not None else scale(kern.n_voters, t)
-        self.lo = (num * D) // den
-        self.hi = self.lo + (1 if (num * D) % den else 0)
-        self.usable = D > 0 and self.hi <= _I64
-        self.borrow = borrow if (isinstance(borrow, KernelRun) and borrow.D == D
-                                 and borrow.record is not None) else None
-        self.want_record = record
-        self.record = None
-        self.certified = False
-        self.order = None
-        self.rounds = b""
-        self.plan_raw = b""
-        self.evals = 0
-        self._continued = None  # the order after a failed certify, if finished
-
-    def _call(self, free, alive, plan, finish):
-        status, depth, cert, order, rounds, plan_raw, record, evals = _mes_kernel.run(
-            self.kern.capsule, self.D, self.lo, self.hi, self.kern.alive_buffer(alive), plan,
-            finish, self.borrow.record if self.borrow is not None else None, self.want_record)
-        self.evals += evals
-        self.rounds, self.plan_raw, self.record = rounds, plan_raw, record
-        self.certified = bool(cert)
-        self.order = list(free) + order if status == 0 else None
-        return status, depth
-
-    def run(self, start_order: list[int] | None = None, alive: list[int] | None = None):
-        """The funded order (``start_order`` first), or ``None`` if undecided. Without
-        arguments: the run finished by :meth:`certify` (``finish=True``)."""
-        if start_order is None:
-            return self._continued
-        if not self.usable:
-            return None
-        self._call(start_order, alive, None, False)
-        return self.order
-
-    def certify(self, start_order: list[int], alive: list[int], plan, finish: bool = False) -> int:
-        """:meth:`_BoundRun.certify` (``plan``: a :class:`KernelPlan` or ``(q, theta)``
-        pairs). With ``finish``, a failed certificate is finished as an ordinary
-        run at this share (its certified rounds are exact MES rounds here), read
-        with :meth:`run` and no arguments."""
-        if not self.usable:
-            return 0
-        if isinstance(plan, KernelPlan) and plan.run.D == self.D:
-            raw = plan.run.plan_raw
-        else:
-            raw = self.kern.plan_buffer(plan.fractions() if isinstance(plan, KernelPlan) else plan,
-                                        self.D)
-            if raw is None:  # pragma: no cover - not on real data
-                return 0
-        _, depth = self._call(start_order, alive, raw, finish)  # (depth 0 if undecided there)
-        if depth <= len(plan) and finish:
-            self._continued = self.order  # None if the rest was undecided
-        return depth
-
-    def plan(self, n_free: int) -> KernelPlan:
-        """The rounds as a plan for a certificate at a larger share."""
-        return KernelPlan(self, len(self.rounds) // 40)
