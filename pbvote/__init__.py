@@ -122,6 +122,8 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from pbvote.auth.views import bp as auth_bp
+    from pbvote.ballots.paper.staff_views import bp as paper_staff_bp
+    from pbvote.ballots.paper.views import bp as paper_bp
     from pbvote.ballots.views import bp as ballots_bp
     from pbvote.cycles.views import staff_bp as cycles_staff_bp
     from pbvote.notifications.views import bp as notifications_bp
@@ -134,5 +136,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cycles_staff_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(ballots_bp)
+    app.register_blueprint(paper_bp)
+    app.register_blueprint(paper_staff_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(notifications_bp)

@@ -37,6 +37,7 @@ DEMO_ACCOUNTS = [
     ("reviewer@demo.pbvote.org", "Rita Reviewer", Role.REVIEWER, None),
     ("moderator@demo.pbvote.org", "Mo Moderator", Role.MODERATOR, None),
     ("volunteer@demo.pbvote.org", "Val Volunteer", Role.VOLUNTEER, "old-town"),
+    ("volunteer2@demo.pbvote.org", "Vic Volunteer", Role.VOLUNTEER, "riverside"),
     ("resident@demo.pbvote.org", "Robin Resident", Role.RESIDENT, "riverside"),
 ]
 
@@ -237,6 +238,7 @@ def _user(email: str, name: str, role: Role, district: District | None, password
 def load_demo(now: datetime | None = None) -> bool:
     """Load the demo city and commit.  Returns False (and changes nothing) if it is already there."""
     from pbvote.ballots.demo import add_demo_ballots, add_past_ballots
+    from pbvote.ballots.paper.demo import add_demo_paper
     from pbvote.proposals.demo import add_demo_participation
 
     if demo_loaded():
@@ -366,6 +368,7 @@ def load_demo(now: datetime | None = None) -> bool:
     add_demo_ballots(cycle, now)
     past = _load_past_cycle(now, districts, authors, reviewer)
     add_past_ballots(past, "old-town", 240)
+    add_demo_paper(cycle, past, now)
     audit.record("demo.loaded", subject=cycle)
     db.session.commit()
     return True
@@ -378,5 +381,7 @@ def print_demo_sign_ins(echo: Callable[[str], None]) -> None:
     for email, _name, role, _district in DEMO_ACCOUNTS:
         echo(f"  {role.value:<10} {email}")
     from pbvote.ballots.demo import print_demo_codes
+    from pbvote.ballots.paper.demo import print_demo_serials
 
     print_demo_codes(echo)
+    print_demo_serials(echo)

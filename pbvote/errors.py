@@ -78,9 +78,22 @@ class RulesFrozen(DomainError):
         return _l("Voting has started: the ballot rules, budgets and tally rule can no longer change.")
 
 
+#: Why a ballot breaks the rules (``InvalidBallot.reason``): over the budget (money, or a points
+#: ballot's points), too many or too few projects, or another rule (a project marked twice, ranks
+#: with gaps, too many points on one project, a minimum spend not reached).
+BALLOT_REASONS = ("over_budget", "too_many", "too_few", "rule")
+
+
 class InvalidBallot(DomainError):
+    """A ballot breaks a rule of the vote.  ``reason`` names the kind of rule, for paper sheets that
+    are recorded as invalid (:mod:`pbvote.ballots.paper`): one of :data:`BALLOT_REASONS`."""
+
     status = 400
     code = "invalid_ballot"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, reason: str = "rule"):
+        super().__init__(message, field=field)
+        self.reason = reason
 
     def default_message(self):
         return _l("This ballot does not follow the rules of the vote.")

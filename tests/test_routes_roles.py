@@ -75,3 +75,61 @@ def test_route_role_matrix(app, make_user, login, visitor):
             failures.append(f"{method} {path} ({endpoint}, access={access}) -> {status}")
     assert checked > 5
     assert failures == []
+
+
+def test_a_volunteer_of_another_session_gets_403_on_every_paper_route(app, make_user, voting_budget, request_context):
+    """Paper routes check the session, not only the role: a volunteer assigned elsewhere gets 403 on
+    every route of a session that is not theirs (and on every staff paper route), while the session's
+    own volunteer gets through."""
+    from pbvote.ballots import services as ballot_services
+    from pbvote.ballots.models import BallotChannel
+    from pbvote.ballots.paper import services as paper
+    from pbvote.ballots.paper.models import RegisterMethod
+    from pbvote.cycles.models import PhaseKind
+    from pbvote.extensions import db
+
+    budget, _proposals = voting_budget()
+    cycle = budget.cycle
+    staff, ours, theirs = make_user(Role.STAFF), make_user(Role.VOLUNTEER), make_user(Role.VOLUNTEER)
+    voting = cycle.phase(PhaseKind.VOTING)
+    session = paper.create_session(staff, cycle, place="Library", starts_at=voting.starts_at, ends_at=voting.ends_at,
+                                   budgets=[budget], volunteers=[ours])
+    paper.create_session(staff, cycle, place="Market", starts_at=voting.starts_at, ends_at=voting.ends_at,
+                         budgets=[budget], volunteers=[theirs])
+    batch = paper.generate_sheets(staff, session, budget, 2)
+    sheet = paper.batch_sheets(batch)[0]
+    entry = paper.record_paper_entry(ours, session, sheet.serial, "1", ballot_services.new_submission_token()).entry
+    registered = paper.register_voter(ours, session, method=RegisterMethod.ACCOUNT, channel=BallotChannel.PAPER,
+                                      user=make_user(verified=True)).entry
+    paper.register_voter(ours, session, method=RegisterMethod.ACCOUNT, channel=BallotChannel.PAPER,
+                         user=registered.user)  # a conflict to review
+    conflict = paper.cycle_conflicts(cycle)[0]
+    db.session.commit()
+    args = {"session_id": session.id, "budget_id": budget.id, "batch_id": batch.id, "sheet_id": sheet.id,
+            "conflict_id": conflict.id, "slug": cycle.slug}
+    own_ids = {"paper.undo_entry": {"entry_id": entry.id}, "paper.undo_registration": {"entry_id": registered.id}}
+    paper_rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in ("paper", "paper_staff")]
+    assert len(paper_rules) >= 20
+    seen = {}
+    for volunteer in (theirs, ours):
+        client = app.test_client()
+        response = client.post("/sign-in", data={"email": volunteer.email, "password": "correct horse battery",
+                                                 "csrf_token": csrf_token(client)})
+        assert response.status_code == 302
+        for rule in paper_rules:
+            values = {name: own_ids.get(rule.endpoint, {}).get(name, args.get(name)) for name in rule.arguments}
+            path = rule.build(values)[1]
+            method = "GET" if "GET" in rule.methods else "POST"
+            response = client.open(path, method=method, data={"csrf_token": csrf_token(client)} if method == "POST" else None)
+            seen[(volunteer.id, rule.endpoint)] = response.status_code
+    staff_only = {r.endpoint for r in paper_rules if r.endpoint.startswith("paper_staff.")}
+    session_free = {"paper.my_sessions"}  # lists the volunteer's own sessions
+    for rule in paper_rules:
+        if rule.endpoint in session_free:
+            continue
+        assert seen[(theirs.id, rule.endpoint)] == 403, (rule.endpoint, seen[(theirs.id, rule.endpoint)])
+        if rule.endpoint in staff_only:
+            assert seen[(ours.id, rule.endpoint)] == 403, rule.endpoint
+        else:
+            assert seen[(ours.id, rule.endpoint)] not in (401, 403) and seen[(ours.id, rule.endpoint)] < 500, (
+                rule.endpoint, seen[(ours.id, rule.endpoint)])

@@ -1,5 +1,6 @@
-"""Ballots domain: casting (one entry point), access codes, eligibility, receipts, sealing, and the
-ballot kinds (:mod:`pbvote.ballots.kinds`)."""
+"""Ballots domain: casting (one entry point), access codes, eligibility, receipts, sealing, the
+ballot kinds (:mod:`pbvote.ballots.kinds`) and paper ballots at community sessions
+(:mod:`pbvote.ballots.paper`)."""
 from __future__ import annotations
 
 from flask import Flask
@@ -11,6 +12,7 @@ def init_app(app: Flask, dialect_name: str) -> None:
     connect what ballots tell through notifications (:mod:`pbvote.ballots.notices`)."""
     from pbvote.ballots import listeners  # noqa: F401  (its receivers connect when it is imported)
     from pbvote.ballots import notices  # noqa: F401  (registers voters and the voting-opened announcement)
+    from pbvote.ballots.paper.services import register  # noqa: F401  (lists casts refused after a session's register)
     from pbvote.ballots.services.casting import STORE_KEY
     from pbvote.ballots.services.stores import store_for
 

@@ -9,6 +9,7 @@ from pbvote.ballots.models import BallotChannel
 CHANNEL_LABELS = {
     BallotChannel.ONLINE: _l("Online"),
     BallotChannel.PAPER: _l("Paper"),
+    BallotChannel.KIOSK: _l("Kiosk"),
 }
 
 

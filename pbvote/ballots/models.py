@@ -1,4 +1,4 @@
-"""Ballots of every channel (online now, paper next), their choices, who took part, access codes.
+"""Ballots of every channel (online, at a kiosk, on paper), their choices, who took part, access codes.
 
 The shape that makes "exactly once" hold by construction:
 
@@ -12,6 +12,9 @@ The shape that makes "exactly once" hold by construction:
   most one *live* ballot (not superseded, not voided) per participation.
 * Superseding and voiding only *mark* a ballot (when, by which ballot / who and why); the contents
   (``ballot_choices``) are never updated or deleted.
+* A paper ballot (:mod:`pbvote.ballots.paper`) has no participation: it carries the serial printed
+  on its sheet and the clerk who recorded it, and a partial unique index allows one live ballot per
+  budget and serial — a sheet never becomes two ballots, whoever keys it at the same moment.
 """
 from __future__ import annotations
 
@@ -31,11 +34,15 @@ class BallotChannel(enum.Enum):
 
     ONLINE = "online"
     PAPER = "paper"
+    #: Cast on the normal ballot on a shared device at a community session (a kiosk).
+    KIOSK = "kiosk"
 
 
 #: SQL condition of a live ballot: neither superseded nor voided.  The partial unique index and
 #: :func:`pbvote.ballots.services.countable_ballots` use the same rule.
 LIVE_CONDITION = "superseded_at IS NULL AND voided_at IS NULL"
+#: A live paper ballot (the partial unique index on budget and serial).
+LIVE_PAPER_CONDITION = "paper_serial IS NOT NULL AND " + LIVE_CONDITION
 
 
 class AccessCodeBatch(db.Model):
@@ -137,6 +144,10 @@ class Ballot(db.Model):
     voided_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     void_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    #: Paper ballots only: the serial printed on the sheet, and the clerk who recorded it (the
+    #: volunteer whose entry matched the first one, or the staff member who decided the sheet).
+    paper_serial: Mapped[str | None] = mapped_column(sa.String(16))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     choices: Mapped[list[BallotChoice]] = relationship(
         back_populates="ballot", order_by="BallotChoice.proposal_id", lazy="selectin"
@@ -151,8 +162,18 @@ class Ballot(db.Model):
             sqlite_where=sa.text(LIVE_CONDITION),
             postgresql_where=sa.text(LIVE_CONDITION),
         ),
+        sa.Index(
+            "uq_ballots_live_paper_serial",
+            "budget_id",
+            "paper_serial",
+            unique=True,
+            sqlite_where=sa.text(LIVE_PAPER_CONDITION),
+            postgresql_where=sa.text(LIVE_PAPER_CONDITION),
+        ),
         sa.CheckConstraint("voided_at IS NULL OR void_reason IS NOT NULL", name="void_has_reason"),
         sa.CheckConstraint("channel <> 'online' OR tracking_hash IS NOT NULL", name="online_has_tracking"),
+        sa.CheckConstraint("(channel = 'paper') = (paper_serial IS NOT NULL)", name="paper_has_serial"),
+        sa.CheckConstraint("channel <> 'paper' OR recorded_by_id IS NOT NULL", name="paper_has_clerk"),
     )
 
     @property

@@ -39,7 +39,7 @@ from pbvote.ballots.forms import (
     VoidCodeForm,
     ballot_form,
 )
-from pbvote.ballots.models import AccessCode, AccessCodeBatch
+from pbvote.ballots.models import AccessCode, AccessCodeBatch, BallotChannel
 from pbvote.ballots.services import Voter
 from pbvote.ballots.kinds import kind_of
 from pbvote.ballots.labels import channel_label
@@ -298,7 +298,8 @@ def cast(budget_id: int):
         return (form.to_choices(), form.token.data or "") if form.validate_on_submit() else None
 
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    request_ = services.CastRequest(budget_id, user, session.get(CODE_KEY), read)
+    channel = BallotChannel.KIOSK if session.get(KIOSK_KEY) else BallotChannel.ONLINE
+    request_ = services.CastRequest(budget_id, user, session.get(CODE_KEY), read, channel)
     try:
         outcome = services.cast(request_)
     except InvalidBallot as error:

@@ -108,7 +108,7 @@ def test_a_clash_with_a_stored_ballot_is_a_conflict_and_leaves_nothing(voting_bu
     user = make_user(verified=True)
     token = services.new_submission_token()
     clash = services.tracking_hash(services.tracking_code_for(Voter(user=user), budget, token))
-    db.session.add(Ballot(budget_id=budget.id, channel=BallotChannel.PAPER, tracking_hash=clash))
+    db.session.add(Ballot(budget_id=budget.id, channel=BallotChannel.KIOSK, tracking_hash=clash))
     db.session.commit()
     with pytest.raises(Conflict):
         cast(user, budget, [ps[0]], token=token)

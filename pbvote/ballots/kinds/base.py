@@ -44,6 +44,8 @@ class BallotKind:
     ordered: ClassVar[bool] = False
     #: How volunteers key a paper ballot of this kind, for the entry screen.
     paper_syntax: ClassVar[Any]
+    #: The box printed beside each project on a paper ballot (``paper/marks/<name>.html``).
+    paper_mark: ClassVar[str]
 
     # -- the budget's settings --------------------------------------------------------------
 
@@ -128,6 +130,7 @@ class BallotKind:
             raise InvalidBallot(
                 ngettext("Choose at least %(num)d project.", "Choose at least %(num)d projects.", minimum),
                 field="projects",
+                reason="too_few",
             )
 
     def check_content(self, budget, proposals: Sequence[OnBallot], choices: list[Choice]) -> None:
@@ -229,6 +232,7 @@ class TickKind(BallotKind):
 
     widget = "ballots/kinds/tick.html"
     paper_syntax = None  # set by each kind (a lazy translation)
+    paper_mark = "paper/marks/tick.html"
 
     def form_fields(self, budget, proposals):
         from pbvote.ballots.kinds.fields import project_checkboxes
@@ -255,6 +259,7 @@ class TickKind(BallotKind):
             raise InvalidBallot(
                 ngettext("Choose at most %(num)d project.", "Choose at most %(num)d projects.", budget.max_choices),
                 field="projects",
+                reason="too_many",
             )
 
     def sample(self, rng, budget, proposals, weight=None):

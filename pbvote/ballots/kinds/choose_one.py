@@ -21,7 +21,8 @@ class ChooseOne(TickKind):
 
     def check_count(self, budget, count):
         if count != 1:
-            raise InvalidBallot(_("Choose exactly one project."), field="projects")
+            raise InvalidBallot(_("Choose exactly one project."), field="projects",
+                                reason="too_many" if count > 1 else "too_few")
         super().check_count(budget, count)
 
     def own_rules(self, budget, count):

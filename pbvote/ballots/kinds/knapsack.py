@@ -27,7 +27,8 @@ class Knapsack(TickKind):
     def check_content(self, budget, proposals, choices):
         spent = spent_amount(proposals, choices)
         if spent > budget.total_amount:
-            raise InvalidBallot(_("Your choices cost more than the budget. Remove a project."), field="projects")
+            raise InvalidBallot(_("Your choices cost more than the budget. Remove a project."), field="projects",
+                                reason="over_budget")
         if spent * 100 < budget.total_amount * budget.min_spend_percent:
             raise InvalidBallot(
                 _("Choose projects worth at least %(p)d%% of the budget.", p=budget.min_spend_percent), field="projects"

@@ -18,6 +18,7 @@ class Points(ValuePerProjectKind):
     label = _l("Points: spread your points over projects")
     vote_type = "cumulative"
     widget = "ballots/kinds/points.html"
+    paper_mark = "paper/marks/points.html"
     value = "points"
     empty = (None, 0)
     paper_syntax = _l("Each project's number and its points, e.g. “3=5 7=2 12=3”.")
@@ -48,6 +49,7 @@ class Points(ValuePerProjectKind):
             raise InvalidBallot(
                 _("You gave %(given)d points but have only %(total)d.", given=total, total=budget.points_total),
                 field="projects",
+                reason="over_budget",
             )
         return [Choice(c.proposal_id, points=c.points) for c in choices]
 

@@ -17,6 +17,7 @@ class Ranking(ValuePerProjectKind):
     label = _l("Ranking: put projects in order of preference")
     vote_type = "ordinal"
     widget = "ballots/kinds/rank.html"
+    paper_mark = "paper/marks/rank.html"
     value = "rank"
     ordered = True
     paper_syntax = _l("The projects' numbers in the order of the ranks, favourite first, e.g. “7 3 12”.")
@@ -41,7 +42,7 @@ class Ranking(ValuePerProjectKind):
         if ranks != list(range(1, len(ranks) + 1)):
             raise InvalidBallot(_("Use the ranks 1, 2, 3 … without gaps."), field="projects")
         if len(ranks) > limit:
-            raise InvalidBallot(_("You can rank at most %(n)d projects.", n=limit), field="projects")
+            raise InvalidBallot(_("You can rank at most %(n)d projects.", n=limit), field="projects", reason="too_many")
         return [Choice(c.proposal_id, rank=c.rank) for c in choices]
 
     def own_rules(self, budget, count):

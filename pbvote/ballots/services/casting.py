@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import abort, current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import attributes, joinedload
@@ -58,6 +59,15 @@ STORE_KEY = "pbvote.ballot_store"
 def store():
     """The ballot store chosen when the app started (:mod:`pbvote.ballots.services.stores`)."""
     return current_app.extensions[STORE_KEY]
+
+
+_signals = Namespace()
+#: Sent when a cast is refused because the voter already took part in the budget through another
+#: channel (registered on paper or for a kiosk at a community session, say), just before the
+#: :class:`~pbvote.errors.Conflict` is raised: ``sender`` is the budget; ``voter``,
+#: ``participation_id``, ``took_part`` (the participation's channel) and ``attempted`` (this cast's
+#: channel).  The paper register lists such conflicts for staff (:mod:`pbvote.ballots.paper`).
+refused_other_channel = _signals.signal("ballots.refused-other-channel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +180,7 @@ def cast_ballot(
     *,
     now: datetime | None = None,
     proposals: Sequence[Proposal | BallotProposal] | None = None,
+    channel: BallotChannel = BallotChannel.ONLINE,
 ) -> CastResult:
     """Cast ``voter``'s ballot in ``budget`` in the current transaction — exactly once per voter.
 
@@ -177,6 +188,8 @@ def cast_ballot(
     returns the original receipt.  A different one supersedes the voter's live ballot when the
     cycle allows changing one's vote, else raises :class:`Conflict`.  ``proposals``: the result of
     :func:`ballot_snapshot` (or :func:`ballot_proposals`) for ``budget`` if the caller already has it.
+    ``channel``: online, or a kiosk at a community session (paper ballots have no voter:
+    :func:`cast_paper_ballot`).
 
     The rows are written with Core statements, not the ORM's unit of work (this is the hot path of
     a vote); the result holds what was written as plain values (:class:`StoredBallot`), and its
@@ -185,7 +198,7 @@ def cast_ballot(
     now = now or utcnow()
     check_token(token)
     lock_voter(voter)
-    choices, values, code = checked_cast(voter, budget, choices, token, now, proposals)
+    choices, values, code = checked_cast(voter, budget, choices, token, now, proposals, channel)
     ballot_store = store()
     written = ballot_store.write_first_ballot(voter, budget, choices, values, now)
     if written is not None:
@@ -194,9 +207,12 @@ def cast_ballot(
     existing = db.session.scalar(sa.select(Ballot).where(Ballot.submission_hash == values["submission_hash"]))
     if existing is not None:
         return CastResult(existing, code, replayed=True)
-    participation_id = db.session.scalar(
-        sa.select(Participation.id).where(Participation.budget_id == budget.id, _voter_filter(voter))
-    )
+    took_part_row = db.session.execute(
+        sa.select(Participation.id, Participation.channel).where(Participation.budget_id == budget.id, _voter_filter(voter))
+    ).one_or_none()
+    if took_part_row is None:  # withdrawn meanwhile (a register entry undone): nothing was written
+        raise Conflict(_("Your vote could not be stored just now. Please try again."))
+    participation_id, took_part = took_part_row
     previous = None
     if budget.cycle.allow_vote_change:
         previous = db.session.scalar(
@@ -207,11 +223,44 @@ def cast_ballot(
             )
         )
     if previous is None:
+        if took_part != channel:
+            refused_other_channel.send(budget, voter=voter, participation_id=participation_id, took_part=took_part,
+                                       attempted=channel)
+        if took_part == BallotChannel.PAPER:
+            raise Conflict(_("You have already voted in this budget on paper, at a community session."))
         raise Conflict(_("You have already voted in this budget."))
     db.session.execute(sa.update(Ballot).where(Ballot.id == previous.id).values(superseded_at=now))
     attributes.set_committed_value(previous, "superseded_at", now)
     ballot_id = ballot_store.write_ballot(voter, budget, choices, values, now, participation_id, previous)
     return CastResult(StoredBallot(ballot_id, now, tuple(choices)), code, superseded=previous)
+
+
+def cast_paper_ballot(
+    budget,
+    choices: Iterable[Choice],
+    *,
+    serial: str,
+    clerk: User,
+    cast_at: datetime,
+    now: datetime | None = None,
+    proposals: Sequence[Proposal | BallotProposal] | None = None,
+) -> int:
+    """Write the counted ballot of one paper sheet (``serial``) in ``budget``: the same rows as an
+    online ballot — a :class:`Ballot` of channel paper with its serial and clerk, its choices, the
+    budget's freeze, an audit entry — checked by the ballot kind's rules.  Returns the ballot's id.
+
+    A paper ballot has no voter (who voted on paper is the session register's business, never linked
+    to a sheet), so no participation and no tracking code; ``cast_at`` is when it was cast on paper
+    (the session), ``now`` when it is recorded.  A live paper ballot of the same budget and serial
+    already stored is a :class:`Conflict` (the database's partial unique index says so, whatever
+    the caller checked before).  Raises :class:`~pbvote.errors.InvalidBallot` for choices that
+    break the rules: the paper entry records such a sheet as invalid instead.
+    """
+    if proposals is None:
+        proposals = ballot_snapshot(budget)
+    choices = check_choices(budget, proposals, choices)
+    return store().write_paper_ballot(budget, choices, serial=serial, clerk=clerk, cast_at=cast_at,
+                                      now=now or utcnow())
 
 
 def live_ballot(voter: Voter, budget) -> Ballot | None:
@@ -260,6 +309,8 @@ class CastRequest:
     user: User | None
     code_id: int | None
     read: ReadSubmission
+    #: Online, or a kiosk at a community session (the browser session is a kiosk's).
+    channel: BallotChannel = BallotChannel.ONLINE
 
 
 @dataclass(frozen=True)
@@ -308,7 +359,8 @@ def cast(request: CastRequest) -> Cast | NoVoter | SubmissionInvalid:
     if submission is None:
         return SubmissionInvalid(budget, voter)
     choices, token = submission
-    return Cast(budget, proposals, cast_ballot(voter, budget, choices, token, proposals=proposals))
+    return Cast(budget, proposals, cast_ballot(voter, budget, choices, token, proposals=proposals,
+                                               channel=request.channel))
 
 
 #: The budget with its cycle and phases; built once (building it costs more than running it).

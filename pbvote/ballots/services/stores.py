@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from pbvote import audit
-from pbvote.ballots.models import Ballot, BallotChoice
+from pbvote.ballots.models import Ballot, BallotChannel, BallotChoice
 from pbvote.ballots.services import casting
 from pbvote.ballots.services.casting import Cast, CastRequest
 from pbvote.ballots.services.content import ballot_snapshot
@@ -91,6 +91,40 @@ class CoreStore:
         # Keep the voter link only if re-voting may need it.
         values = dict(values, participation_id=participation_id if budget.cycle.allow_vote_change else None,
                       supersedes_id=previous.id if previous is not None else None)
+        # The database's unique constraints catch a second ballot (should the lock ever fail).
+        ballot_id = self._insert_ballot(values, choices, _("You have already voted in this budget."))
+        self._freeze(budget, now)
+        # The audit entry names the budget, never the ballot: it must not re-link voter and contents.
+        subject = audit.Ref("Budget", budget.id)
+        if previous is not None:
+            audit.write("ballot.superseded", actor=voter.user, subject=subject, via=_via(voter))
+        audit.write("ballot.cast", actor=voter.user, subject=subject, via=_via(voter), channel=values["channel"].value)
+        return ballot_id
+
+    def write_paper_ballot(self, budget, choices, *, serial: str, clerk, cast_at: datetime, now: datetime) -> int:
+        """Write a paper sheet's counted ballot (no participation, no tracking code), its choices,
+        the budget's freeze and the audit entry; the ballot's id.  Both stores write it alike."""
+        values = {
+            "budget_id": budget.id,
+            "channel": BallotChannel.PAPER,
+            "cast_at": cast_at,
+            "participation_id": None,
+            "tracking_hash": None,
+            "submission_hash": None,
+            "supersedes_id": None,
+            "paper_serial": serial,
+            "recorded_by_id": clerk.id,
+        }
+        ballot_id = self._insert_ballot(values, choices, _("This sheet is already counted."))
+        self._freeze(budget, now)
+        audit.write("ballot.cast", actor=clerk, subject=audit.Ref("Budget", budget.id), via="paper",
+                    channel=BallotChannel.PAPER.value)
+        return ballot_id
+
+    @staticmethod
+    def _insert_ballot(values: dict, choices, refusal: str) -> int:
+        """Insert a ballot row and its choices; :class:`Conflict` (``refusal``) when a unique
+        constraint refuses it."""
         try:
             connection = db.session.connection()
             ballot_id = connection.execute(_INSERT_BALLOT, values).scalar_one()
@@ -101,19 +135,17 @@ class CoreStore:
                      for c in choices],
                 )
         except sa.exc.IntegrityError:
-            # The database's unique constraints caught a second ballot (should the lock ever fail).
-            raise Conflict(_("You have already voted in this budget.")) from None
+            raise Conflict(refusal) from None
+        return ballot_id
+
+    @staticmethod
+    def _freeze(budget, now: datetime) -> None:
+        """Freeze ``budget``'s rules at its first ballot (a no-op once frozen)."""
         if budget.frozen_at is None:
             db.session.execute(
                 sa.update(Budget).where(Budget.id == budget.id, Budget.frozen_at.is_(None)).values(frozen_at=now)
             )
             casting.note_frozen(budget, now)
-        # The audit entry names the budget, never the ballot: it must not re-link voter and contents.
-        subject = audit.Ref("Budget", budget.id)
-        if previous is not None:
-            audit.write("ballot.superseded", actor=voter.user, subject=subject, via=_via(voter))
-        audit.write("ballot.cast", actor=voter.user, subject=subject, via=_via(voter), channel=values["channel"].value)
-        return ballot_id
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------------
@@ -254,13 +286,14 @@ class PostgresStore(CoreStore):
             choices, token = submission
             try:
                 result = self.cast_first_code_ballot(Voter(code=code), budget, choices, token, connection,
-                                                     proposals=proposals)
+                                                     proposals=proposals, channel=request.channel)
             except DomainError:
                 return None  # the locked cast refuses it and says why
         return Cast(budget, proposals, result) if result is not None else None
 
     def cast_first_code_ballot(self, voter: Voter, budget, choices, token: str, connection: sa.Connection, *,
-                               now: datetime | None = None, proposals=None) -> casting.CastResult | None:
+                               now: datetime | None = None, proposals=None,
+                               channel: BallotChannel = BallotChannel.ONLINE) -> casting.CastResult | None:
         """An access code's first ballot in ``budget`` as one statement on ``connection``, outside any
         transaction: stored and committed when this returns.  ``voter`` and ``budget`` were read
         without a lock; the checks are those of :func:`~pbvote.ballots.services.casting.cast_ballot`
@@ -271,7 +304,7 @@ class PostgresStore(CoreStore):
             raise ValueError("cast_first_code_ballot casts an access code's ballot")
         now = now or casting.utcnow()
         casting.check_token(token)
-        choices, values, code = casting.checked_cast(voter, budget, choices, token, now, proposals)
+        choices, values, code = casting.checked_cast(voter, budget, choices, token, now, proposals, channel)
         try:
             written = self.write_first_ballot(voter, budget, choices, values, now, connection)
         except sa.exc.IntegrityError:
