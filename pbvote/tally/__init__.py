@@ -11,8 +11,9 @@ Pure: no Flask, no database. The web app, the CLI and the tests all call
 
 Rules live in a registry of rule objects (:data:`RULES`, see
 :mod:`.rules`): ``greedy``, ``greedy-no-skip``, ``greedy-threshold``,
-``greedy-per-cost`` (value for money), ``knapsack``, ``mes`` and
-``phragmen``. Tie-breaks: ``lexico`` (smallest project id in string order)
+``greedy-exclusive`` (honours groups of mutually exclusive projects),
+``greedy-custom`` (Poznań's reserve), ``greedy-per-cost`` (value for
+money), ``knapsack``, ``mes`` and ``phragmen``. Tie-breaks: ``lexico`` (smallest project id in string order)
 and ``equalshares`` (lowest cost, then most votes, then id).
 
 Money is an ``int`` in the smallest unit and every comparison that decides
@@ -99,6 +100,7 @@ def run_rule(
     threshold: int | None = None,
     profile: Profile | None = None,
     engine: str = "auto",
+    reserve: int | None = None,
 ) -> Outcome:
     """Run ``rule`` on ``election`` and explain the outcome.
 
@@ -109,8 +111,12 @@ def run_rule(
     ``min_project_score_threshold`` (``greedy-threshold``). ``engine`` (MES
     only): how to compute it, never what - ``auto``, ``kernel``, ``bounds``
     or ``exact`` (:mod:`pbvote.tally.mes`). ``profile`` lets a caller reuse
-    a compiled election across rules. Raises :class:`TallyError` for a rule
-    or value the engine does not know.
+    a compiled election across rules. ``reserve`` (``greedy-custom`` only): the
+    whole percentage of the next project's cost that must be left for the
+    reserve to fund it (default 80). Raises :class:`TallyError` for a rule
+    or value the engine does not know, and when the election has groups of
+    mutually exclusive projects the rule does not honour (only
+    ``greedy-exclusive`` does).
     """
     if rule not in RULES:
         raise TallyError(f"unknown rule {rule!r} (known: {', '.join(RULES)})")
@@ -125,8 +131,18 @@ def run_rule(
     if engine != "auto" and engine not in spec.engines:
         raise TallyError(f"unknown engine {engine!r} for {rule} (known: "
                          f"{', '.join(spec.engines) or 'auto'})")
+    if reserve is not None:
+        if not spec.reserve:
+            raise TallyError(f"the rule {rule} takes no reserve")
+        if isinstance(reserve, bool) or not isinstance(reserve, int) or not 0 <= reserve <= 100:
+            raise TallyError(f"the reserve is a whole percentage from 0 to 100, not {reserve!r}")
+    if election.exclusive_groups and not spec.groups:
+        honour = ", ".join(name for name, r in RULES.items() if r.groups)
+        raise TallyError(
+            f"this election has {len(election.exclusive_groups)} group(s) of mutually exclusive "
+            f"projects, which the rule {rule} does not honour (rules that do: {honour})")
     params = Params(utility=utility, completion=completion, tie_break=tie_break,
-                    threshold=threshold, engine=engine)
+                    threshold=threshold, engine=engine, reserve=reserve)
     started = time.perf_counter()
     if profile is None:
         profile = compile_profile(election)
@@ -163,6 +179,8 @@ def run_rule(
         satisfaction=satisfaction(profile, chosen),
         money_scale=election.money_scale,
         seconds=seconds,
+        reserve=tuple(profile.ids[c] for c in result.reserve),
+        notes=tuple(result.notes),
     )
 
 

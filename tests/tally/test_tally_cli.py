@@ -91,9 +91,9 @@ def test_bad_or_missing_file_exits_2_with_one_line(tmp_path):
 
 def test_from_file_with_an_unimplemented_meta_rule_exits_2(tmp_path):
     path = tmp_path / "x.pb"
-    path.write_text(SMALL.replace("rule;greedy", "rule;greedy-exclusive"), encoding="utf-8")
+    path.write_text(SMALL.replace("rule;greedy", "rule;equalshares/add1-comparison"), encoding="utf-8")
     res = run(str(path), "--rule", "from-file")
-    assert res.exit_code == 2 and "greedy-exclusive" in res.stderr
+    assert res.exit_code == 2 and "add1-comparison" in res.stderr
 
 
 def test_swiecie_published_result_is_reproduced(shared_dir):
