@@ -48,32 +48,21 @@ try:  # optional: a faster satisfaction histogram
 except ImportError:  # pragma: no cover - depends on the environment
     _np = None
 from .rules import COMPLETION, RULES
-from .rules.base import Params, Rule, TallyError
+from .rules.base import DEFAULT_RESERVE, Params, Rule, TallyError
+from .published import FILE_RULES, SelectedCheck, check_selected, rule_for_file, rule_from_meta
 
 __all__ = [
     "Ballot", "Election", "FrozenMap", "Outcome", "Project", "ProjectResult", "Satisfaction",
     "RULES", "Rule", "UTILITIES", "COMPLETIONS", "TIE_BREAKS", "FILE_RULES", "MONEY_PARAMETERS",
-    "TallyError", "group_ballots", "run_rule", "rule_for_file", "satisfaction",
+    "TallyError", "group_ballots", "run_rule", "rule_for_file", "rule_from_meta", "satisfaction",
+    "check_selected", "SelectedCheck", "DEFAULT_RESERVE",
 ]
 
 COMPLETIONS = COMPLETION.values
 
-# pabulib META ``rule`` values -> (rule, options), from the registry
-FILE_RULES = {meta: (rule.name, dict(options))
-              for rule in RULES.values() for meta, options in rule.pabulib.items()}
-
 # Outcome.parameters that are amounts in the smallest unit (like Outcome.budget):
 # divide by Outcome.money_scale to show them in the currency unit
 MONEY_PARAMETERS = frozenset().union(*(rule.money_info for rule in RULES.values()))
-
-
-def rule_for_file(meta_rule: str) -> tuple[str, dict]:
-    """Map a pabulib META ``rule`` to ``(rule name, options)``."""
-    try:
-        return FILE_RULES[meta_rule.strip()]
-    except KeyError:
-        raise TallyError(f"the file's rule {meta_rule!r} is not implemented "
-                         f"(known: {', '.join(FILE_RULES)})") from None
 
 
 def _default_utility(spec: Rule, election: Election) -> str:
