@@ -42,8 +42,9 @@ def test_json_output_has_the_documented_shape(small):
     res = run(small, "--rule", "greedy", "--format", "json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert set(data) == {"rule", "parameters", "budget", "total_cost", "selected", "projects",
-                         "satisfaction", "seconds"}
+    assert set(data) == {"rule", "parameters", "budget", "total_cost", "selected", "reserve",
+                         "notes", "projects", "satisfaction", "seconds", "warnings"}
+    assert data["warnings"] == [] and data["notes"] == [] and data["reserve"] == []
     assert data["selected"] == ["a", "c"] and data["total_cost"] == 100 and data["budget"] == 100
     assert set(data["projects"][0]) == {"id", "cost", "score", "selected", "reason"}
     assert data["satisfaction"]["voters_with_funded_project"] == 5
