@@ -770,7 +770,8 @@ def from_election(election: Election, outcome: Outcome | None = None) -> Pabulib
          *(extra(p, k) for k in extra_cols))
         for p in election.projects
     )
-    with_points = any(b.points is not None for b in election.ballots)
+    with_points = (election.vote_type in ("cumulative", "scoring")
+                   or any(b.points is not None for b in election.ballots))
     vote_columns = ("voter_id", "vote", "points") if with_points else ("voter_id", "vote")
     votes = []
     n = 0
