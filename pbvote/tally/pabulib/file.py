@@ -5,7 +5,7 @@ it can report: :class:`PabulibError` (the file cannot be read) and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..amounts import AmountError, parse_whole
 from ..model import Election
@@ -145,7 +145,9 @@ class PabulibFile:
         cache = self.__dict__.setdefault("_elections", {})
         if scoring not in cache:
             election, _ = self._build(scoring)
-            cache[scoring] = replace(election, warnings=self.warnings)
+            # a fresh election: set its warnings in place (replace() would check it again)
+            object.__setattr__(election, "warnings", self.warnings)
+            cache[scoring] = election
         return cache[scoring]
 
     def _build(self, scoring: str | None) -> tuple[Election, list[PabulibWarning]]:
