@@ -96,6 +96,7 @@ def prepare(db_url: str, voters: int, projects: int) -> tuple[int, list[int], li
     from pbvote import create_app
     from pbvote.auth.models import Role, User
     from pbvote.ballots import services
+    from pbvote.ballots.models import AccessCode
     from pbvote.cycles.models import BallotType, Budget, Cycle, Phase, PhaseKind
     from pbvote.extensions import db
     from pbvote.proposals.models import Proposal, ProposalStatus
@@ -124,7 +125,7 @@ def prepare(db_url: str, voters: int, projects: int) -> tuple[int, list[int], li
                 count = min(voters - len(codes), services.MAX_BATCH_SIZE)
                 codes += services.generate_access_codes(staff, cycle, count=count, budget=budget)[1]
         db.session.commit()
-        ids = {c.code_hash: c.id for c in db.session.scalars(db.select(services.AccessCode))}
+        ids = {c.code_hash: c.id for c in db.session.scalars(db.select(AccessCode))}
         project_ids = [p.id for p in services.ballot_proposals(budget)]
         serializer = app.session_interface.get_signing_serializer(app)
         sessions = []
@@ -347,11 +348,11 @@ def main() -> None:
     if args.server == "granian":
         command = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(args.workers),
                    "--blocking-threads", str(args.threads), "--host", "127.0.0.1", "--port", str(port),
-                   "--log-level", "warning", "--backlog", "2048", "--factory", "pbvote:create_app"]
+                   "--log-level", "warning", "--backlog", "2048", "--factory", "pbvote.wsgi:create_app"]
     else:
         command = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", str(args.threads),
                    "--worker-class", args.worker_class, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                   "--backlog", "2048", "pbvote:create_app()"]
+                   "--backlog", "2048", "pbvote.wsgi:create_app()"]
     server = subprocess.Popen(
         command,
         cwd=ROOT, env=server_env(db_url, args.ratelimit_storage, args.pre_ping), start_new_session=True,

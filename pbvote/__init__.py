@@ -1,14 +1,13 @@
 """pbvote: participatory budgeting for councils and residents."""
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any, Mapping
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import config as pbvote_config
+from pbvote import config as pbvote_config
 
 __version__ = "0.1.0"
 
@@ -18,7 +17,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     Configuration comes from the class chosen by ``PBVOTE_ENV`` (or ``test_config["ENV_NAME"]``),
     then ``PBVOTE_*`` environment variables, then ``test_config``.  Creating the app has no side
-    effects: nothing is written and no connection is opened until a request or command needs it.
+    effects: nothing is written, no connection is opened until a request or command needs it, and
+    logging is left alone (the ``pbvote`` command and :mod:`pbvote.wsgi` set it up:
+    :func:`pbvote.config.configure_logging`).
     """
     app = Flask(__name__, instance_relative_config=True)
     env_name = (test_config or {}).get("ENV_NAME") or ("testing" if (test_config or {}).get("TESTING") else None)
@@ -39,8 +40,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("PBVOTE_UPLOAD_DIR"):
         app.config["PBVOTE_UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
     check_production_config(app)
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     if app.config["PBVOTE_TRUSTED_PROXIES"]:
         count = app.config["PBVOTE_TRUSTED_PROXIES"]
@@ -94,7 +93,7 @@ def check_production_config(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from pbvote import ballots, models  # noqa: F401  (models: the whole schema on db.metadata)
+    from pbvote import ballots, models, proposals  # noqa: F401  (models: the whole schema on db.metadata)
     from pbvote.auth.session import init_login
     from pbvote.db import configure_engine_events
     from pbvote.extensions import babel, csrf, db, limiter
@@ -103,6 +102,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine_events(app, db.engine)
         dialect_name = db.engine.dialect.name
+    proposals.init_app(app)
     ballots.init_app(app, dialect_name)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -123,14 +123,16 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from pbvote.auth.views import bp as auth_bp
     from pbvote.ballots.views import bp as ballots_bp
-    from pbvote.cycles.views import bp as cycles_bp
     from pbvote.cycles.views import staff_bp as cycles_staff_bp
+    from pbvote.notifications.views import bp as notifications_bp
     from pbvote.proposals.views import bp as proposals_bp
+    from pbvote.results.views import bp as results_bp
     from pbvote.views import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(cycles_bp)
     app.register_blueprint(cycles_staff_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(ballots_bp)
+    app.register_blueprint(results_bp)
+    app.register_blueprint(notifications_bp)

@@ -155,9 +155,9 @@ def driver_rows(statement, params: dict, connection: sa.Connection | None = None
             sql = _COMPILED[key] = str(statement.compile(dialect=connection.dialect))
     cursor = connection.connection.driver_connection.cursor()
     try:
-        if connection._has_events or connection.engine._has_events:
-            # As SQLAlchemy would: statement counters and tracing still see the statement.
-            connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
+        # As SQLAlchemy would: statement counters and tracing still see the statement (with no
+        # listener, the call finds an empty list; asking first needs SQLAlchemy's private flags).
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
         cursor.execute(sql, params, prepare=True)
         # Rows only from a statement that returns some (``cursor.description`` would build a column
         # object per column on every call).

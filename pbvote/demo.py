@@ -18,12 +18,12 @@ from pbvote.cycles.models import (
     Budget,
     Category,
     Cycle,
-    District,
     DistrictEligibility,
     Phase,
     PhaseKind,
 )
 from pbvote.extensions import db
+from pbvote.places.models import District
 from pbvote.proposals.models import Proposal, ProposalStatus
 from pbvote.timeutil import utcnow
 

@@ -15,7 +15,8 @@ Views load, check, call one service and return; they never call ``commit()`` or 
 
 Services raise :class:`pbvote.errors.DomainError`; a view that shows it on a form answers 400 and is
 rolled back here, one that lets it escape gets the error page from :mod:`pbvote.errors` (4xx), also
-rolled back.  The CLI and tests commit themselves: this runs only around requests.
+rolled back.  The CLI and tests commit themselves: this runs only around requests the app
+dispatches (not in a bare ``app.test_request_context()``, where nothing would finish it).
 """
 from __future__ import annotations
 
@@ -31,17 +32,19 @@ log = logging.getLogger(__name__)
 
 _CALLBACKS = "pbvote_after_commit"
 _KEEP = "pbvote_keep_changes"
+_OPEN = "pbvote_unit_of_work"
 
 
 def after_commit(callback: Callable[[], object]) -> None:
     """Run ``callback`` once this request's changes are committed; never if they are rolled back.
 
     For side effects that must not happen for a change that was not stored (deleting an image file
-    of a proposal whose deletion is committed, sending an e-mail).  Outside a request (CLI, tests)
-    the caller commits, so the callback runs at once."""
+    of a proposal whose deletion is committed, sending an e-mail).  Outside a request the app
+    dispatches (CLI, tests, a bare ``test_request_context``) the caller commits, so the callback
+    runs at once."""
     from flask import has_request_context
 
-    if not has_request_context():
+    if not (has_request_context() and g.get(_OPEN)):
         callback()
         return
     g.setdefault(_CALLBACKS, []).append(callback)
@@ -58,6 +61,11 @@ def discard() -> None:
     service's refusal as a message on the page it redirects to)."""
     g.setdefault(_KEEP, False)
     g.pbvote_discard = True
+
+
+def begin() -> None:
+    """Mark the request as one this unit of work finishes (before the view runs)."""
+    setattr(g, _OPEN, True)
 
 
 def finish(response: Response) -> Response:
@@ -98,4 +106,5 @@ def _refused(error: sa.exc.SQLAlchemyError) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(begin)
     app.after_request(finish)

@@ -30,8 +30,9 @@ from pbvote import create_app
 from pbvote.auth.models import Role, User
 from pbvote.ballots import services as ballot_services
 from pbvote.ballots.services import Choice, Voter
-from pbvote.cycles.models import BallotType, Budget, Category, Cycle, District, Phase, PhaseKind
+from pbvote.cycles.models import BallotType, Budget, Category, Cycle, Phase, PhaseKind
 from pbvote.extensions import db
+from pbvote.places.models import District
 from pbvote.proposals.models import Proposal, ProposalStatus
 from pbvote.timeutil import utcnow
 

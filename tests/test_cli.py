@@ -15,9 +15,10 @@ from conftest import count_rows
 from pbvote.auth.models import Role, User
 from pbvote.cli import cli
 from pbvote.ballots.models import Ballot
-from pbvote.cycles.models import Budget, Cycle, District, PhaseKind
+from pbvote.cycles.models import Budget, Cycle, PhaseKind
 from pbvote.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, PROPOSALS
 from pbvote.extensions import db
+from pbvote.places.models import District
 from pbvote.proposals.models import Proposal, ProposalStatus
 
 

@@ -5,8 +5,7 @@ import os
 
 import pytest
 
-import config
-from pbvote import create_app
+from pbvote import config, create_app
 
 
 def test_create_app_has_no_side_effects(tmp_path):
@@ -65,7 +64,7 @@ def test_production_with_a_secret_key_has_secure_cookies(monkeypatch):
 def test_every_environment_variable_is_documented_in_the_readme():
     from pathlib import Path
 
-    text = (Path(config.__file__).parent / "README.md").read_text(encoding="utf-8")
+    text = (Path(config.__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     missing = [f"PBVOTE_{name}" for name in config.ENVIRONMENT if f"PBVOTE_{name}" not in text]
     assert missing == []
     assert "PBVOTE_ENV" in text and "PBVOTE_TEST_DATABASE_URL" in text
@@ -101,3 +100,46 @@ def test_security_headers(client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
+
+
+def test_create_app_leaves_logging_alone(monkeypatch):
+    import logging
+
+    calls = []
+    monkeypatch.setattr(logging, "basicConfig", lambda **kwargs: calls.append(kwargs))
+    create_app({"TESTING": True})
+    assert calls == []
+
+
+def _python(code: str, **env) -> "subprocess.CompletedProcess":
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **env})
+
+
+@pytest.mark.parametrize("entry_point", [
+    "from pbvote.config import configure_logging; configure_logging()",
+    "from pbvote.wsgi import create_app; create_app()",
+])
+def test_the_entry_points_log_at_pbvote_log_level(entry_point, tmp_path):
+    code = (f"import logging; {entry_point}; root = logging.getLogger(); "
+            "print(logging.getLevelName(root.level), len(root.handlers)); logging.getLogger('pbvote.x').info('seen')")
+    run = _python(code, PBVOTE_LOG_LEVEL="info", PBVOTE_DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["INFO", "1"] and "seen" in run.stderr
+
+
+def test_the_pbvote_command_refuses_an_unknown_log_level_in_one_line():
+    run = _python("from pbvote.cli import main; main(['--help'])", PBVOTE_LOG_LEVEL="chatty")
+    assert run.returncode == 2
+    assert run.stderr.strip() == ("pbvote: error: PBVOTE_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, "
+                                  "CRITICAL, not 'CHATTY'")
+
+
+def test_the_configuration_is_part_of_the_package_not_a_top_level_module():
+    import importlib.util
+
+    assert config.__name__ == "pbvote.config"
+    assert importlib.util.find_spec("config") is None  # nothing named "config" is installed beside pbvote

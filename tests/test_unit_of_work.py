@@ -75,3 +75,14 @@ def test_no_view_commits_or_rolls_back_itself():
         if "session.commit()" in line or "session.rollback()" in line
     ]
     assert offenders == []
+
+
+def test_outside_a_dispatched_request_an_after_commit_action_runs_at_once(app):
+    """Nothing finishes a bare ``test_request_context`` (or a CLI command): the caller commits, so
+    the action is not kept waiting for a commit that the unit of work would never make."""
+    done = []
+    with app.test_request_context("/"):
+        after_commit(lambda: done.append("at once"))
+        assert done == ["at once"]
+    after_commit(lambda: done.append("no request"))
+    assert done == ["at once", "no request"]

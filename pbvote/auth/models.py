@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from pbvote.extensions import db, enum_column
+from pbvote.places.models import District
 from pbvote.timeutil import utcnow
 
 
@@ -59,7 +60,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
-    home_district: Mapped["District | None"] = relationship()  # noqa: F821
+    home_district: Mapped[District | None] = relationship()
 
     __table_args__ = (sa.CheckConstraint("session_version >= 1", name="session_version_positive"),)
 

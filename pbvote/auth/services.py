@@ -13,9 +13,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from pbvote import audit
 from pbvote.auth.models import Role, User
-from pbvote.cycles.models import District
 from pbvote.errors import Conflict, InvalidInput, NotAllowed
 from pbvote.extensions import db
+from pbvote.places.models import District
 from pbvote.timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 10

@@ -1,4 +1,6 @@
-"""Sign up, sign in, sign out, change password, and the administrators' role page."""
+"""Sign up, sign in, sign out, change password, the administrators' role page and the staff's
+residents page.  Thin: load, check, validate, call one service, return; the request commits once,
+or rolls back on an error response (:mod:`pbvote.unit_of_work`)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -8,16 +10,16 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from pbvote import ratelimit
+from pbvote import ratelimit, unit_of_work
 from pbvote.auth import services
 from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, DetailsForm, RoleForm, SignInForm, SignUpForm, VerifyResidentForm
 from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
 from pbvote.auth.session import login_required, public, reset_browser_session, role_required
 from pbvote.bounds import page_number
-from pbvote.cycles.models import District
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option, options
+from pbvote.places.services import get_district, list_districts
 
 bp = Blueprint("auth", __name__)
 
@@ -76,10 +78,10 @@ def sign_up():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = SignUpForm()
-    districts = db.session.scalars(sa.select(District).order_by(District.name)).all()
-    form.home_district.choices = options([("", _("Choose your district"))] + [(d.id, d.name) for d in districts])
+    form.home_district.choices = options(
+        [("", _("Choose your district"))] + [(d.id, d.name) for d in list_districts()])
     if form.validate_on_submit():
-        district = db.session.get(District, form.home_district.data) if form.home_district.data else None
+        district = get_district(form.home_district.data)
         try:
             user = services.create_user(
                 email=form.email.data,
@@ -89,10 +91,8 @@ def sign_up():
                 birth_year=form.birth_year.data,
             )
         except DomainError as error:
-            db.session.rollback()
             add_form_error(form, error)
         else:
-            db.session.commit()
             reset_browser_session()
             login_user(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
@@ -114,11 +114,10 @@ def sign_in():
         user = services.authenticate(form.email.data, form.password.data)
         _count_sign_in(user is not None)
         if user is None:
-            db.session.commit()  # keep the audit entry of the failed attempt
+            unit_of_work.keep_changes()  # the answer is 401, and the failed attempt's audit entry stays
             form.form_errors.append(_("That e-mail address and password do not match an account."))
         else:
             remember = bool(form.remember.data) and user.role not in NO_REMEMBER_ROLES
-            db.session.commit()
             reset_browser_session()  # an access code or receipts held before signing in are dropped
             login_user(user, remember=remember)
             flash(_("Signed in as %(name)s.", name=user.display_name), "success")
@@ -133,7 +132,6 @@ def sign_out():
     form = EmptyForm()
     if form.validate_on_submit():
         services.end_sessions(current_user._get_current_object())
-        db.session.commit()
     logout_user()
     reset_browser_session()  # nothing of this account's visit is left for the next person
     flash(_("You are signed out on all your devices."), "info")
@@ -149,10 +147,8 @@ def change_password():
         try:
             services.change_password(user, form.current_password.data, form.new_password.data)
         except DomainError as error:
-            db.session.rollback()
             add_form_error(form, error)
         else:
-            db.session.commit()
             login_user(user)  # this session carries the new version; all others end
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("auth.account"))
@@ -168,10 +164,8 @@ def account():
         try:
             services.update_details(user, display_name=form.display_name.data, birth_year=form.birth_year.data)
         except DomainError as error:
-            db.session.rollback()
             add_form_error(form, error)
         else:
-            db.session.commit()
             flash(_("Your details are saved."), "success")
             return redirect(url_for("auth.account")), 303
     status = 400 if form.errors or form.form_errors else 200
@@ -211,10 +205,9 @@ def admin_set_role(user_id: int):
     try:
         services.grant_role(current_user._get_current_object(), user, form.role.data)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(
             _("%(name)s is now: %(role)s.", name=user.display_name, role=ROLE_LABELS[user.role]),
             "success",
@@ -239,7 +232,7 @@ def staff_residents():
             sa.or_(sa.func.lower(User.email).like(pattern), sa.func.lower(User.display_name).like(pattern))
         )
     pagination = db.paginate(statement, page=page, per_page=RESIDENTS_PER_PAGE, error_out=False)
-    districts = db.session.scalars(sa.select(District).order_by(District.name)).all()
+    districts = list_districts()
     forms = {}
     for user in pagination.items:
         form = VerifyResidentForm(prefix=f"u{user.id}", formdata=None)
@@ -254,9 +247,9 @@ def staff_residents():
 def staff_verify(user_id: int):
     user = db.get_or_404(User, user_id)
     form = VerifyResidentForm(prefix=f"u{user.id}")
-    form.district.choices = [option("", "")] + [option(d.id, d.name) for d in db.session.scalars(sa.select(District))]
+    form.district.choices = [option("", "")] + [option(d.id, d.name) for d in list_districts()]
     if form.validate_on_submit():
-        district = db.session.get(District, form.district.data) if form.district.data else None
+        district = get_district(form.district.data)
         services.verify_resident(current_user._get_current_object(), user, district.id if district else None)
         flash(_("%(name)s is confirmed as a resident.", name=user.display_name), "success")
     else:

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pbvote.extensions import db, enum_column
+from pbvote.places.models import District
 from pbvote.timeutil import utcnow
 
 
@@ -55,7 +56,7 @@ class AccessCodeBatch(db.Model):
 
     cycle: Mapped["Cycle"] = relationship()  # noqa: F821
     budget: Mapped["Budget | None"] = relationship()  # noqa: F821
-    district: Mapped["District | None"] = relationship()  # noqa: F821
+    district: Mapped[District | None] = relationship()
     created_by: Mapped["User | None"] = relationship()  # noqa: F821
 
     __table_args__ = (

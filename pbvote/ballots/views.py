@@ -42,14 +42,17 @@ from pbvote.ballots.forms import (
 from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Voter
 from pbvote.ballots.kinds import kind_of
-from pbvote.cycles.models import Budget, Cycle, District
+from pbvote.ballots.labels import channel_label
+from pbvote.cycles.models import Budget, Cycle
 from pbvote.cycles.services import get_public_cycle
 from pbvote.errors import DomainError, InvalidBallot
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option
+from pbvote.places.models import District
 from pbvote.templating import datetime_format, flash_messages, kept_fragment, money, render_with_slots, site_header
 
 bp = Blueprint("ballots", __name__)
+bp.add_app_template_global(channel_label, "channel_label")
 bp.add_app_template_global(kind_of, "ballot_kind")
 
 #: Session keys: the access code a visitor votes with, their receipts, a seed for anonymous order.

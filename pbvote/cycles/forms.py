@@ -11,7 +11,7 @@ from pbvote.cycles.models import PHASE_ORDER, BallotType, DistrictEligibility
 from pbvote.fields import BoundedIntegerField, MoneyField
 from pbvote.forms import coerce_optional_int, options
 from pbvote.cycles import ballot_kinds
-from pbvote.labels import ELIGIBILITY_LABELS, PHASE_LABELS
+from pbvote.cycles.labels import ELIGIBILITY_LABELS, PHASE_LABELS
 
 TALLY_RULE_LABELS = {
     "greedy": _l("Greedy: most votes first, skipping what no longer fits"),

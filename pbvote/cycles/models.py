@@ -1,4 +1,4 @@
-"""Budget cycles: districts, cycles with dated phases, budgets with their ballot and tally rules.
+"""Budget cycles: cycles with dated phases, budgets with their ballot and tally rules.
 
 A cycle's current phase follows from its phase dates (see :meth:`Cycle.phase_at`); staff change the
 dates only through ``pbvote.cycles.services``.  A budget's ballot rule, amount and tally rule freeze
@@ -14,20 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pbvote.extensions import db, enum_column
+from pbvote.places.models import District
 from pbvote.timeutil import utcnow
-
-
-class District(db.Model):
-    """A part of the city with its own budget.  Residents name their home district."""
-
-    __tablename__ = "districts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(120))
-
-    def __repr__(self) -> str:
-        return f"<District {self.slug}>"
 
 
 class PhaseKind(enum.Enum):

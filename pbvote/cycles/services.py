@@ -16,20 +16,21 @@ from flask_babel import gettext as _
 
 from pbvote import audit
 from pbvote.cycles import ballot_kinds, rules
+from pbvote.cycles.labels import PHASE_LABELS
 from pbvote.cycles.models import (
     PHASE_ORDER,
     BallotType,
     Budget,
     Category,
     Cycle,
-    District,
     DistrictEligibility,
     Phase,
     PhaseKind,
 )
+from pbvote.cycles.signals import budget_removing, voting_closed
 from pbvote.errors import Conflict, InvalidInput, RulesFrozen
 from pbvote.extensions import db
-from pbvote.proposals.models import Proposal, ProposalStatus
+from pbvote.places.models import District
 from pbvote.timeutil import utcnow
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -82,23 +83,9 @@ class TimelineStep:
     state: str  # "done", "current", "upcoming" or "skipped"
 
 
-@dataclass(frozen=True)
-class CycleOverview:
-    cycle: Cycle
-    current: Phase | None
-    timeline: list[TimelineStep]
-    proposal_counts: dict[ProposalStatus, int]
-    budget_proposals: dict[int, int]
-
-    @property
-    def public_proposals(self) -> int:
-        return sum(n for status, n in self.proposal_counts.items() if status != ProposalStatus.DRAFT)
-
-
-def cycle_overview(cycle: Cycle) -> CycleOverview:
-    """The key numbers and the phase timeline of a cycle, for its public page."""
-    now = utcnow()
-    current = cycle.phase_at(now)
+def cycle_timeline(cycle: Cycle, now: datetime | None = None) -> list[TimelineStep]:
+    """Every phase kind in order, each done, current, upcoming or skipped at ``now``."""
+    now = now or utcnow()
     timeline = []
     for kind in PHASE_ORDER:
         phase = cycle.phase(kind)
@@ -111,19 +98,7 @@ def cycle_overview(cycle: Cycle) -> CycleOverview:
         else:
             state = "upcoming"
         timeline.append(TimelineStep(kind, phase, state))
-    counts = dict(
-        db.session.execute(
-            sa.select(Proposal.status, sa.func.count()).where(Proposal.cycle_id == cycle.id).group_by(Proposal.status)
-        ).all()
-    )
-    per_budget = dict(
-        db.session.execute(
-            sa.select(Proposal.budget_id, sa.func.count())
-            .where(Proposal.cycle_id == cycle.id, Proposal.status != ProposalStatus.DRAFT)
-            .group_by(Proposal.budget_id)
-        ).all()
-    )
-    return CycleOverview(cycle, current, timeline, counts, per_budget)
+    return timeline
 
 
 # -- cycles -------------------------------------------------------------------------------------
@@ -315,8 +290,6 @@ def _keep_ended_phases(cycle: Cycle, windows: dict, now: datetime) -> dict:
 
 
 def _phase_name(kind: PhaseKind) -> str:
-    from pbvote.labels import PHASE_LABELS
-
     return str(PHASE_LABELS[kind])
 
 
@@ -353,10 +326,9 @@ def advance_phase(actor, cycle: Cycle, now: datetime | None = None) -> Phase:
         ended=current.kind.value if current else None, started=upcoming.kind.value, at=now.isoformat(),
     )
     if current is not None and current.kind == PhaseKind.VOTING:
-        # Voting is over: re-voting no longer needs the voter-ballot link, so it goes now.
-        from pbvote.ballots.services import seal_voter_links
-
-        seal_voter_links(cycle, now)
+        # Voting is over: the ballots domain forgets which ballot was whose (re-voting no longer
+        # needs the link) in this transaction.
+        voting_closed.send(cycle, now=now)
     return upcoming
 
 
@@ -438,11 +410,11 @@ def update_budget(actor, budget: Budget, **values: Any) -> Budget:
 
 
 def delete_budget(actor, budget: Budget) -> None:
-    """Remove a budget that has no proposals and no ballots."""
+    """Remove a budget that has no ballots and that no domain above refuses to lose (the proposals
+    domain: none while it has proposals), through :data:`pbvote.cycles.signals.budget_removing`."""
     if budget.is_frozen:
         raise RulesFrozen(_("Voting has started in this budget: it can no longer be removed."))
-    if db.session.scalar(sa.select(sa.func.count()).where(Proposal.budget_id == budget.id)):
-        raise Conflict(_("This budget has proposals: move or remove them first."))
+    budget_removing.send(budget)  # the proposals domain refuses while the budget has proposals
     audit.record("budget.deleted", actor=actor, subject=budget, name=budget.name)
     budget.cycle.budgets.remove(budget)
     db.session.flush()

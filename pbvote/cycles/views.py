@@ -1,40 +1,31 @@
-"""Cycle pages: the public cycle page, and the staff pages that set a cycle up."""
+"""Staff pages that set a cycle up: settings, phases, budgets with their rules, categories.
+
+Thin: load, check the role, validate, call one service, return; the request commits once, or rolls
+back on an error response (:mod:`pbvote.unit_of_work`).  The cycle's public page is a site page
+(:mod:`pbvote.views`: it shows proposals too); the results preview and the ballots' export are the
+results domain's (:mod:`pbvote.results.views`).
+"""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from pbvote import unit_of_work
 from pbvote.auth.models import Role
-from pbvote.auth.session import public, role_required
+from pbvote.auth.session import role_required
 from pbvote.cycles import services
 from pbvote.cycles.forms import BudgetForm, CategoryForm, CycleForm, PhasesForm
-from pbvote.cycles.models import PHASE_ORDER, Budget, Category, Cycle, District
+from pbvote.cycles.labels import PHASE_LABELS, phase_label
+from pbvote.cycles.models import PHASE_ORDER, Budget, Category, Cycle
 from pbvote.errors import DomainError
 from pbvote.extensions import db
 from pbvote.forms import EmptyForm, add_form_error
 from pbvote.money import from_minor_units, to_minor_units
-from pbvote.proposals.models import PUBLIC_STATUSES, Proposal, ProposalStatus
+from pbvote.places.services import get_district, list_districts
 
-bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 staff_bp = Blueprint("cycles_staff", __name__, url_prefix="/staff")
-
-
-@bp.route("/<slug>")
-@public
-def show(slug: str):
-    cycle = services.get_public_cycle(slug) or abort(404)
-    proposals = db.session.scalars(
-        sa.select(Proposal)
-        .where(Proposal.cycle_id == cycle.id, Proposal.status.in_(PUBLIC_STATUSES))
-        .order_by(Proposal.support_count.desc(), Proposal.id)
-        .limit(10)
-    ).all()
-    return render_template(
-        "cycles/show.html", cycle=cycle, overview=services.cycle_overview(cycle), proposals=proposals,
-        feasible_status=ProposalStatus.FEASIBLE,
-    )
+staff_bp.add_app_template_global(phase_label, "phase_label")
 
 
 # -- staff ----------------------------------------------------------------------------------------
@@ -46,11 +37,6 @@ def _me():
 
 def _cycle_values(form: CycleForm) -> dict:
     return {name: getattr(form, name).data for name in services.CYCLE_FIELDS}
-
-
-def _failed(form, error: DomainError) -> None:
-    db.session.rollback()
-    add_form_error(form, error)
 
 
 @staff_bp.route("/cycles")
@@ -67,9 +53,8 @@ def new_cycle():
         try:
             cycle = services.create_cycle(_me(), **_cycle_values(form))
         except DomainError as error:
-            _failed(form, error)
+            add_form_error(form, error)
         else:
-            db.session.commit()
             flash(_("Cycle created. Now set its phases, budgets and categories."), "success")
             return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle.id))
     return render_template("cycles/staff/new.html", form=form), 400 if form.errors or form.form_errors else 200
@@ -109,9 +94,8 @@ def edit_cycle(cycle_id: int):
             try:
                 services.update_cycle(_me(), cycle, **_cycle_values(form))
             except DomainError as error:
-                _failed(form, error)
+                add_form_error(form, error)
             else:
-                db.session.commit()
                 flash(_("Settings saved."), "success")
                 return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle.id))
         return _render_cycle(cycle, form=form, status=400)
@@ -121,8 +105,6 @@ def edit_cycle(cycle_id: int):
 @staff_bp.route("/cycles/<id:cycle_id>/phases", methods=["POST"])
 @role_required(Role.STAFF)
 def set_phases(cycle_id: int):
-    from flask import request
-
     cycle = db.get_or_404(Cycle, cycle_id)
     form = _phases_form(cycle, formdata=request.form)
     if form.validate():
@@ -134,14 +116,11 @@ def set_phases(cycle_id: int):
         try:
             services.set_phases(_me(), cycle, windows)
         except DomainError as error:
-            db.session.rollback()
             target = getattr(form, f"{error.field}_start", None) if error.field else None
             (target.errors.append(error.message) if target is not None else form.form_errors.append(error.message))
         else:
-            db.session.commit()
             flash(_("Phase dates saved."), "success")
             return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle.id))
-    cycle = db.get_or_404(Cycle, cycle_id)
     return _render_cycle(cycle, phases_form=form, status=400)
 
 
@@ -154,20 +133,16 @@ def advance_phase(cycle_id: int):
     try:
         phase = services.advance_phase(_me(), cycle)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
     else:
-        db.session.commit()
-        from pbvote.labels import PHASE_LABELS
-
         flash(_("%(phase)s has started.", phase=PHASE_LABELS[phase.kind]), "success")
     return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle.id)), 303
 
 
 def _budget_form(cycle: Cycle, budget: Budget | None = None) -> BudgetForm:
     form = BudgetForm(obj=budget)
-    districts = db.session.scalars(sa.select(District).order_by(District.name)).all()
-    form.district.choices = [("", _("City-wide"))] + [(d.id, d.name) for d in districts]
+    form.district.choices = [("", _("City-wide"))] + [(d.id, d.name) for d in list_districts()]
     if budget is not None and not form.is_submitted():
         form.district.data = budget.district_id
         form.total.data = from_minor_units(budget.total_amount, cycle.currency)
@@ -182,7 +157,7 @@ def _budget_values(cycle: Cycle, form: BudgetForm) -> dict:
     return {
         "name": form.name.data,
         "position": form.position.data or 0,
-        "district": db.session.get(District, form.district.data) if form.district.data else None,
+        "district": get_district(form.district.data),
         "total_amount": to_minor_units(form.total.data, cycle.currency) if form.total.data is not None else None,
         "ballot_type": form.ballot_type.data,
         "min_choices": form.min_choices.data,
@@ -197,7 +172,6 @@ def _budget_values(cycle: Cycle, form: BudgetForm) -> dict:
 
 
 def _budget_error(form: BudgetForm, error: DomainError) -> None:
-    db.session.rollback()
     mapping = {"total_amount": "total", "tally_params": "tally_rule"}
     if error.field in mapping:
         error.field = mapping[error.field]
@@ -215,7 +189,6 @@ def new_budget(cycle_id: int):
         except DomainError as error:
             _budget_error(form, error)
         else:
-            db.session.commit()
             flash(_("Budget added."), "success")
             return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle.id))
     status = 400 if form.errors or form.form_errors else 200
@@ -233,9 +206,7 @@ def edit_budget(budget_id: int):
             services.update_budget(_me(), budget, **_budget_values(cycle, form))
         except DomainError as error:
             _budget_error(form, error)
-            budget = db.get_or_404(Budget, budget_id)
         else:
-            db.session.commit()
             flash(_("Budget saved."), "success")
             return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle.id))
     status = 400 if form.errors or form.form_errors else 200
@@ -253,10 +224,9 @@ def delete_budget(budget_id: int):
     try:
         services.delete_budget(_me(), budget)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(_("Budget removed."), "success")
     return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle_id)), 303
 
@@ -270,12 +240,10 @@ def add_category(cycle_id: int):
         try:
             services.add_category(_me(), cycle, form.name.data)
         except DomainError as error:
-            _failed(form, error)
+            add_form_error(form, error)
         else:
-            db.session.commit()
             flash(_("Category added."), "success")
             return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle.id))
-    cycle = db.get_or_404(Cycle, cycle_id)
     return _render_cycle(cycle, category_form=form, status=400)
 
 
@@ -289,44 +257,8 @@ def delete_category(category_id: int):
     try:
         services.delete_category(_me(), category)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(_("Category removed."), "success")
     return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle_id)), 303
-
-
-# -- counting -------------------------------------------------------------------------------------
-
-
-@staff_bp.route("/budgets/<id:budget_id>/results")
-@role_required(Role.STAFF)
-def results_preview(budget_id: int):
-    """The budget's own rule and the usual alternatives, side by side, once voting has closed."""
-    from pbvote.cycles import results
-
-    budget = db.get_or_404(Budget, budget_id)
-    previews = None
-    if results.voting_closed(budget):
-        previews = results.preview_budget(budget)
-    proposals = {str(p.id): p for p in results.ballot_proposals(budget)}
-    return render_template(
-        "cycles/staff/results_preview.html", budget=budget, cycle=budget.cycle, previews=previews, proposals=proposals,
-        recount=results.recount_command(budget, f"{budget.cycle.slug}-budget-{budget.id}.pb"),
-    )
-
-
-@staff_bp.route("/budgets/<id:budget_id>/ballots.pb")
-@role_required(Role.STAFF)
-def export_ballots(budget_id: int):
-    """The budget's anonymous ballots as a pabulib file: ``pbvote tally FILE --rule from-file`` recounts it."""
-    from pbvote.cycles import results
-
-    budget = db.get_or_404(Budget, budget_id)
-    text = results.export_pabulib(budget)
-    filename = f"{budget.cycle.slug}-budget-{budget.id}.pb"
-    return text, 200, {
-        "Content-Type": "text/plain; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{filename}"',
-    }

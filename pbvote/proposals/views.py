@@ -1,5 +1,6 @@
 """Proposal pages: list and search, write and submit, co-authors, supports, pledges, discussion,
-moderation and review.  Thin: load, check, validate, call one service, commit once, redirect."""
+moderation and review.  Thin: load, check, validate, call one service, return; the request commits
+once, or rolls back on an error response (:mod:`pbvote.unit_of_work`)."""
 from __future__ import annotations
 
 import os
@@ -9,22 +10,24 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from pbvote import unit_of_work
 from pbvote.auth.models import Role
 from pbvote.auth.session import login_required, public, role_required
 from pbvote.bounds import page_number
 from pbvote.cycles import services as cycle_services
-from pbvote.cycles.models import Cycle
-from pbvote.errors import DomainError
+from pbvote.cycles.models import Budget, Category, Cycle
+from pbvote.errors import DomainError, InvalidInput
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error
-from pbvote.labels import STATUS_LABELS
 from pbvote.money import from_minor_units, to_minor_units
 from pbvote.proposals import services
 from pbvote.proposals.forms import (FREQUENCY_LABELS, PLEDGE_KIND_LABELS, CommentEditForm, CommentForm, FlagForm, ImageForm, InviteForm, ListForm,
                                     ModerateForm, PledgeForm, ProposalForm, RespondForm, ReviewForm)
+from pbvote.proposals.labels import STATUS_LABELS, status_label
 from pbvote.proposals.models import PUBLIC_STATUSES, Coauthor, Comment, Pledge, Proposal, ProposalImage, ProposalStatus
 
 bp = Blueprint("proposals", __name__)
+bp.add_app_template_global(status_label, "status_label")
 
 PER_PAGE = 20
 
@@ -121,8 +124,6 @@ def _proposal_form(cycle: Cycle, proposal: Proposal | None = None) -> ProposalFo
 
 
 def _proposal_values(cycle: Cycle, form: ProposalForm) -> dict:
-    from pbvote.cycles.models import Budget, Category
-
     return {
         "title": form.title.data, "body": form.body.data,
         "estimated_amount": to_minor_units(form.estimated.data, cycle.currency),
@@ -133,7 +134,6 @@ def _proposal_values(cycle: Cycle, form: ProposalForm) -> dict:
 
 
 def _proposal_error(form, error: DomainError) -> None:
-    db.session.rollback()
     if error.field == "estimated_amount":
         error.field = "estimated"
     add_form_error(form, error)
@@ -150,7 +150,6 @@ def new(slug: str):
         except DomainError as error:
             _proposal_error(form, error)
         else:
-            db.session.commit()
             flash(_("Draft saved. Check it, add pictures or co-authors, then submit it."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return render_template("proposals/form.html", cycle=cycle, form=form, proposal=None), _status(form)
@@ -168,9 +167,7 @@ def edit(proposal_id: int):
             services.update_proposal(_me(), proposal, **_proposal_values(proposal.cycle, form))
         except DomainError as error:
             _proposal_error(form, error)
-            proposal = db.get_or_404(Proposal, proposal_id)
         else:
-            db.session.commit()
             flash(_("Proposal saved."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return render_template("proposals/form.html", cycle=proposal.cycle, form=form, proposal=proposal), _status(form)
@@ -184,10 +181,9 @@ def _button_action(proposal_id: int, action, success: str, *args):
     try:
         action(_me(), proposal, *args)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(success, "success")
     return redirect(url_for("proposals.show", proposal_id=proposal_id)), 303
 
@@ -229,9 +225,7 @@ def add_image(proposal_id: int):
             services.add_image(_me(), proposal, form.image.data.stream, form.alt_text.data)
         except DomainError as error:
             _proposal_error(form, error)
-            proposal = db.get_or_404(Proposal, proposal_id)
         else:
-            db.session.commit()
             flash(_("Picture added."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id)), 303
     return _render_show(proposal, 400, image_form=form)
@@ -263,10 +257,9 @@ def delete_image(image_id: int):
     try:
         services.remove_image(_me(), image)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(_("Picture removed."), "success")
     return redirect(url_for("proposals.show", proposal_id=proposal_id)), 303
 
@@ -284,9 +277,7 @@ def invite(proposal_id: int):
             invitation = services.invite_coauthor(_me(), proposal, form.who.data)
         except DomainError as error:
             _proposal_error(form, error)
-            proposal = db.get_or_404(Proposal, proposal_id)
         else:
-            db.session.commit()
             flash(_("%(name)s has been invited. They will find the invitation under “My proposals”.",
                     name=invitation.user.display_name), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id)), 303
@@ -303,10 +294,9 @@ def respond(invitation_id: int):
     try:
         services.respond_to_invitation(_me(), invitation, accept=bool(form.accept.data))
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(_("You are now a co-author.") if form.accept.data else _("Invitation declined."), "success")
     return redirect(url_for("proposals.mine")), 303
 
@@ -333,9 +323,7 @@ def pledge(proposal_id: int):
                                 hours=form.hours.data, frequency=form.frequency.data or None)
         except DomainError as error:
             _proposal_error(form, error)
-            proposal = db.get_or_404(Proposal, proposal_id)
         else:
-            db.session.commit()
             flash(_("Thank you! Your pledge is on the proposal."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id)), 303
     return _render_show(proposal, 400, pledge_form=form)
@@ -351,10 +339,9 @@ def delete_pledge(pledge_id: int):
     try:
         services.remove_pledge(_me(), pledge)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(_("Pledge withdrawn."), "success")
     return redirect(url_for("proposals.show", proposal_id=proposal_id)), 303
 
@@ -378,9 +365,7 @@ def comment(proposal_id: int):
             created = services.add_comment(_me(), proposal, form.body.data, parent)
         except DomainError as error:
             _proposal_error(form, error)
-            proposal = db.get_or_404(Proposal, proposal_id)
         else:
-            db.session.commit()
             flash(_("Comment published."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id, _anchor=f"comment-{created.id}")), 303
     return _render_show(proposal, 400, comment_form=form)
@@ -398,10 +383,8 @@ def edit_comment(comment_id: int):
         try:
             services.edit_comment(_me(), comment, form.body.data)
         except DomainError as error:
-            db.session.rollback()
             add_form_error(form, error)
         else:
-            db.session.commit()
             flash(_("Comment updated."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id, _anchor=f"comment-{comment.id}"))
     return render_template("proposals/comment_edit.html", comment=comment, proposal=proposal, form=form), _status(form)
@@ -418,10 +401,9 @@ def flag_comment(comment_id: int):
     try:
         services.flag_comment(_me(), comment, form.reason.data)
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(_("Thank you. A moderator will look at this comment."), "success")
     return redirect(url_for("proposals.show", proposal_id=comment.proposal_id, _anchor=f"comment-{comment.id}")), 303
 
@@ -437,10 +419,9 @@ def moderate_comment(comment_id: int):
         try:
             services.moderate_comment(_me(), comment, hide=not comment.is_hidden, reason=form.reason.data)
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             flash(error.message, "error")
         else:
-            db.session.commit()
             flash(_("Comment hidden.") if comment.is_hidden else _("Comment restored."), "success")
     return redirect(url_for("proposals.show", proposal_id=comment.proposal_id, _anchor=f"comment-{comment.id}")), 303
 
@@ -488,16 +469,13 @@ def review(proposal_id: int):
             else:
                 target = db.session.get(Proposal, form.target.data) if form.target.data else None
                 if target is None:
-                    raise services.InvalidInput(_("Choose the proposal to merge into."), field="target")
+                    raise InvalidInput(_("Choose the proposal to merge into."), field="target")
                 services.merge_proposal(me, proposal, target, form.reason.data or "")
         except DomainError as error:
-            db.session.rollback()
             if error.field == "final_amount":
                 error.field = "final"
             add_form_error(form, error)
-            proposal = db.get_or_404(Proposal, proposal_id)
         else:
-            db.session.commit()
             flash(_("Review saved: %(status)s.", status=STATUS_LABELS[proposal.status]), "success")
             return redirect(url_for("proposals.review_queue", cycle_id=cycle.id))
     return render_template("proposals/review.html", proposal=proposal, cycle=proposal.cycle, form=form,

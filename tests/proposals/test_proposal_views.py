@@ -328,3 +328,62 @@ def test_invite_and_accept_through_pages(client, login, make_user, make_cycle):
     invitation_id = proposal.coauthors[0].id
     assert post(client, f"/invitations/{invitation_id}", {"accept": "Accept"}).status_code == 303
     assert client.get(f"/proposals/{proposal.id}/edit").status_code == 200
+
+
+@pytest.fixture
+def commits_refused(monkeypatch):
+    """``refuse()`` makes the next commit of a request fail, as a database that went away would."""
+    import sqlalchemy as sa
+    from flask import has_request_context
+    from flask_sqlalchemy.session import Session
+
+    commit = Session.commit
+    refusing = []
+
+    def failing_commit(self):
+        if refusing and has_request_context():
+            refusing.clear()
+            raise sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection"))
+        return commit(self)
+
+    monkeypatch.setattr(Session, "commit", failing_commit)
+    return lambda: refusing.append(True)
+
+
+def _image_files(app) -> list[str]:
+    import os
+
+    folder = os.path.join(app.config["PBVOTE_UPLOAD_DIR"], "proposals")
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def test_image_files_are_written_and_deleted_only_after_the_commit(app, client, login, make_user, make_cycle,
+                                                                    commits_refused):
+    cycle = make_cycle()
+    author = make_user()
+    login(author)
+    post(client, f"/cycles/{cycle.slug}/proposals/new", proposal_form(cycle))
+    proposal = db.session.scalars(db.select(Proposal)).one()
+    token = csrf_token(client, "/")
+
+    def upload():
+        return client.post(f"/proposals/{proposal.id}/images", content_type="multipart/form-data",
+                           data={"csrf_token": token, "image-image": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100), "a.png")})
+
+    commits_refused()
+    assert upload().status_code == 503
+    assert _image_files(app) == [] and proposal.images == []  # no row, and no file left behind
+
+    assert upload().status_code == 303
+    db.session.refresh(proposal)
+    image = proposal.images[0]
+    assert _image_files(app) == [image.stored_name]
+
+    commits_refused()
+    assert client.post(f"/proposal-images/{image.id}/delete", data={"csrf_token": token}).status_code == 503
+    db.session.refresh(proposal)
+    assert proposal.images == [image] and _image_files(app) == [image.stored_name]  # the row stays, so does its file
+
+    assert client.post(f"/proposal-images/{image.id}/delete", data={"csrf_token": token}).status_code == 303
+    db.session.expire_all()
+    assert proposal.images == [] and _image_files(app) == []

@@ -17,8 +17,9 @@ from conftest import count_rows, csrf_token, post_form
 from pbvote.auth.models import Role, User
 from pbvote.ballots.models import Ballot, Participation
 from pbvote.bounds import IdConverter
-from pbvote.cycles.models import BallotType, Budget, Cycle, District
+from pbvote.cycles.models import BallotType, Budget, Cycle
 from pbvote.extensions import db
+from pbvote.places.models import District
 from pbvote.proposals.models import Comment, Proposal
 
 HUGE_IDS = ["2147483648", "99999999999999999999", "9" * 400]

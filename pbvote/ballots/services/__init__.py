@@ -74,6 +74,7 @@ from pbvote.ballots.services.sealing import (
     anonymised_ballot_rows,
     check_export_allowed,
     countable_ballots,
+    seal_closed_cycles,
     seal_voter_links,
 )
 from pbvote.ballots.services.voters import Voter, lock_code_voter, shuffled_for
@@ -136,6 +137,7 @@ __all__ = [
     "random_code",
     "redeem_access_code",
     "results_published",
+    "seal_closed_cycles",
     "seal_voter_links",
     "shuffled_for",
     "spent_amount",

@@ -20,9 +20,10 @@ from pbvote.ballots.services.keys import (
     normalize_code,
     random_code,
 )
-from pbvote.cycles.models import Budget, Cycle, District
+from pbvote.cycles.models import Budget, Cycle
 from pbvote.errors import Conflict, InvalidInput, NotAllowed
 from pbvote.extensions import db
+from pbvote.places.models import District
 from pbvote.timeutil import utcnow
 
 MAX_BATCH_SIZE = 5000

@@ -12,10 +12,11 @@ from sqlalchemy.orm import selectinload
 from pbvote import audit
 from pbvote.ballots.models import Ballot
 from pbvote.ballots.services.receipts import ballot_state
-from pbvote.cycles.models import Budget, Cycle, PhaseKind
+from pbvote.cycles.models import Budget, Cycle, Phase, PhaseKind
 from pbvote.errors import PhaseClosed
 from pbvote.extensions import db
 from pbvote.timeutil import utcnow
+
 
 def countable_ballots(budget: Budget) -> Iterator[Ballot]:
     """The ballots of ``budget`` the tally counts: every channel, neither superseded nor voided.
@@ -49,6 +50,26 @@ def seal_voter_links(cycle: Cycle, now: datetime | None = None) -> int:
     audit.record("ballots.sealed", subject=cycle, ballots=result.rowcount)
     db.session.flush()
     return result.rowcount
+
+
+def seal_closed_cycles(now: datetime | None = None) -> list[tuple[Cycle, int]]:
+    """Seal every cycle whose voting has closed by ``now`` and that still has a ballot linked to its
+    voter (:func:`seal_voter_links`); the cycles and how many ballots each had unlinked.
+
+    For the cron job (``pbvote seal-ballots``): a phase that simply ends by date is sealed there;
+    advancing a cycle out of voting seals it at once (:mod:`pbvote.ballots.listeners`).
+    """
+    now = now or utcnow()
+    still_linked = (
+        sa.select(Ballot.id)
+        .join(Budget, Ballot.budget_id == Budget.id)
+        .where(Budget.cycle_id == Cycle.id, Ballot.participation_id.is_not(None))
+        .exists()
+    )
+    cycles = db.session.scalars(
+        sa.select(Cycle).join(Phase).where(Phase.kind == PhaseKind.VOTING, Phase.ends_at <= now, still_linked)
+    ).all()
+    return [(cycle, seal_voter_links(cycle, now)) for cycle in cycles]
 
 
 def check_export_allowed(cycle: Cycle, now: datetime | None = None) -> None:

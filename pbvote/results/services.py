@@ -4,7 +4,8 @@ This is the one bridge between the database and :mod:`pbvote.tally`: every chann
 (online now, paper next) come from :func:`pbvote.ballots.services.countable_ballots`, the projects
 from :func:`pbvote.proposals.services.ballot_proposals`, and the same :class:`~pbvote.tally.Election`
 feeds the staff preview (several rules side by side) and the open-data export (a pabulib file from
-which ``pbvote tally FILE --rule from-file`` reproduces the result).
+which ``pbvote tally FILE --rule from-file`` reproduces the result).  Nothing here is shown before
+voting has closed, so that interim results steer no one.
 """
 from __future__ import annotations
 
@@ -15,13 +16,12 @@ from babel.numbers import get_currency_precision
 from flask_babel import gettext as _
 
 from pbvote import tally
-from pbvote.ballots.services import countable_ballots
 from pbvote.ballots.kinds import kind_of
-from pbvote.cycles.models import Budget, PhaseKind
+from pbvote.ballots.services import countable_ballots
+from pbvote.cycles.models import Budget
 from pbvote.errors import PhaseClosed
 from pbvote.proposals.services import ballot_proposals
 from pbvote.tally import pabulib
-from pbvote.timeutil import utcnow
 
 #: The rules shown beside the budget's own rule in the preview: (label, rule, parameters).
 ALTERNATIVES = (
@@ -111,8 +111,8 @@ def run_budget_rule(budget: Budget, election: tally.Election | None = None) -> t
 
 
 def voting_closed(budget: Budget, now: datetime | None = None) -> bool:
-    phase = budget.cycle.phase(PhaseKind.VOTING)
-    return phase is not None and phase.ends_at <= (now or utcnow())
+    """True once the voting phase of the budget's cycle has ended (by ``now``)."""
+    return budget.cycle.voting_has_closed(now)
 
 
 def preview_budget(budget: Budget, now: datetime | None = None) -> list[RulePreview]:

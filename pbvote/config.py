@@ -1,12 +1,22 @@
-"""Configuration classes for pbvote.
+"""Configuration classes for pbvote, and the logging set-up of its entry points.
 
 Every setting can be given as an environment variable named ``PBVOTE_<SETTING>``; README.md lists
 them all.  ``PBVOTE_ENV`` picks the class (``development`` — the default —, ``testing`` or
 ``production``).  ``create_app(test_config)`` applies a mapping on top, which is how tests configure
 the app.
+
+This module lives inside the package (``pbvote.config``), not beside it as a top-level ``config.py``:
+installed, a top-level module named ``config`` would land in site-packages, where it clashes with any
+other project's ``config``.  There is no file to copy and edit: a deployment sets environment
+variables.
+
+Logging is configured by the entry points, never by ``create_app`` (which has no side effects): the
+``pbvote`` command (:func:`pbvote.cli.main`) and the server's app factory (:func:`pbvote.wsgi.create_app`)
+call :func:`configure_logging`, which reads ``PBVOTE_LOG_LEVEL``.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 #: The secret key used when none is configured.  Production refuses to start with it.
@@ -78,7 +88,26 @@ class Config:
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     PBVOTE_TRUSTED_PROXIES = 0
     PBVOTE_UPLOAD_DIR: str | None = None  # None: <instance>/uploads
+    #: The default of PBVOTE_LOG_LEVEL, which the entry points read (:func:`configure_logging`).
     LOG_LEVEL = "INFO"
+
+    # Notifications and e-mail (pbvote.notifications).  The site's address as people reach it, for
+    # the links in e-mails (without it they are relative, and the log says so).
+    PBVOTE_BASE_URL: str | None = None
+    #: The SMTP server the mail worker sends through; none: each e-mail is written to the log.
+    PBVOTE_MAIL_SERVER: str | None = None
+    #: None: 25, 587 or 465 according to PBVOTE_MAIL_SECURITY.
+    PBVOTE_MAIL_PORT: int | None = None
+    PBVOTE_MAIL_USERNAME: str | None = None
+    PBVOTE_MAIL_PASSWORD: str | None = None
+    #: none, starttls or ssl.
+    PBVOTE_MAIL_SECURITY = "none"
+    #: The From address; none: noreply@ the host of PBVOTE_BASE_URL (or localhost).
+    PBVOTE_MAIL_SENDER: str | None = None
+    #: Seconds the worker waits for the mail server at each step.
+    PBVOTE_MAIL_TIMEOUT = 30.0
+    #: Tries per e-mail before the worker gives up on it (kept, with its error, for staff).
+    PBVOTE_MAIL_MAX_ATTEMPTS = 10
 
 
 class DevelopmentConfig(Config):
@@ -124,6 +153,15 @@ ENVIRONMENT = {
     "TRUSTED_PROXIES": ("PBVOTE_TRUSTED_PROXIES", int),
     "UPLOAD_DIR": ("PBVOTE_UPLOAD_DIR", str),
     "LOG_LEVEL": ("LOG_LEVEL", str),
+    "BASE_URL": ("PBVOTE_BASE_URL", str),
+    "MAIL_SERVER": ("PBVOTE_MAIL_SERVER", str),
+    "MAIL_PORT": ("PBVOTE_MAIL_PORT", int),
+    "MAIL_USERNAME": ("PBVOTE_MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("PBVOTE_MAIL_PASSWORD", str),
+    "MAIL_SECURITY": ("PBVOTE_MAIL_SECURITY", str),
+    "MAIL_SENDER": ("PBVOTE_MAIL_SENDER", str),
+    "MAIL_TIMEOUT": ("PBVOTE_MAIL_TIMEOUT", float),
+    "MAIL_MAX_ATTEMPTS": ("PBVOTE_MAIL_MAX_ATTEMPTS", int),
 }
 
 
@@ -166,3 +204,24 @@ def config_class(name: str | None = None) -> type[Config]:
         raise ValueError(
             f"PBVOTE_ENV must be one of {', '.join(CONFIGS)}, not {name!r}"
         ) from None
+
+
+
+def log_level(environ=None) -> str:
+    """The logging level named by ``PBVOTE_LOG_LEVEL`` (default :attr:`Config.LOG_LEVEL`), upper-case."""
+    environ = os.environ if environ is None else environ
+    return (environ.get("PBVOTE_LOG_LEVEL") or Config.LOG_LEVEL).strip().upper()
+
+
+def configure_logging(environ=None) -> None:
+    """Send log records of level ``PBVOTE_LOG_LEVEL`` and above to standard error (a handler on the
+    root logger, unless one is there already), and quieten Alembic's per-migration lines.
+
+    For the entry points (the ``pbvote`` command, the server's workers); ``create_app`` does not
+    touch logging.  Raises ValueError naming the variable when the level is not one of logging's.
+    """
+    level = log_level(environ)
+    if not isinstance(logging.getLevelName(level), int):
+        raise ValueError(f"PBVOTE_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not {level!r}")
+    logging.basicConfig(level=level)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -9,7 +9,7 @@ import pytest
 
 from pbvote.ballots import services as ballot_services
 from pbvote.ballots.services import Choice, Voter
-from pbvote.cycles import results
+from pbvote.results import services as results
 from pbvote.cycles.models import BallotType, PhaseKind
 from pbvote.errors import PhaseClosed
 from pbvote.extensions import db

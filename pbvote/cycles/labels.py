@@ -1,11 +1,10 @@
-"""Human-readable, translatable names of enum values shown to people."""
+"""Human-readable, translatable names of the cycles domain's enum values (templates reach them
+through the ``phase_label`` template global that the cycles blueprint registers)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from pbvote.ballots.models import BallotChannel
 from pbvote.cycles.models import DistrictEligibility, PhaseKind
-from pbvote.proposals.models import ProposalStatus
 
 PHASE_LABELS = {
     PhaseKind.SUBMISSION: _l("Proposal submission"),
@@ -15,22 +14,13 @@ PHASE_LABELS = {
     PhaseKind.IMPLEMENTATION: _l("Implementation"),
 }
 
-STATUS_LABELS = {
-    ProposalStatus.DRAFT: _l("Draft"),
-    ProposalStatus.SUBMITTED: _l("Submitted"),
-    ProposalStatus.FEASIBLE: _l("Feasible"),
-    ProposalStatus.UNFEASIBLE: _l("Not feasible"),
-    ProposalStatus.MERGED: _l("Merged"),
-    ProposalStatus.WITHDRAWN: _l("Withdrawn"),
-}
-
 ELIGIBILITY_LABELS = {
     DistrictEligibility.HOME_DISTRICT: _l("City-wide budget and the budget of one's home district"),
     DistrictEligibility.ANY_ONE_DISTRICT: _l("City-wide budget and any one district budget"),
     DistrictEligibility.ALL_BUDGETS: _l("Every budget"),
 }
 
-CHANNEL_LABELS = {
-    BallotChannel.ONLINE: _l("Online"),
-    BallotChannel.PAPER: _l("Paper"),
-}
+
+def phase_label(kind: PhaseKind):
+    """The name of a phase, in the visitor's language (a lazy string)."""
+    return PHASE_LABELS[kind]
