@@ -5,10 +5,14 @@ Needs no database and no app configuration: it imports only
 its ``pbvote`` command group.
 
 Exit status: 0 on success, 1 when ``--check-selected`` finds a difference
-with the file's ``selected`` column, 2 for an unknown rule or option value
-or a file that cannot be read (with a one-line message on stderr, naming the
-line of the file where it can). It never prints a traceback: an error that
-is not the file's (a bug) is reported the same way, as an internal error.
+with the file's ``selected`` 1s (2s and 3s, funded outside the rule, are
+listed apart), 2 for an unknown rule or option value or a file that cannot
+be read (with a one-line message on stderr, naming the line of the file
+where it can). It never prints a traceback: an error that is not the file's
+(a bug) is reported the same way, as an internal error. What the reader
+accepted although the file deviates from the format is printed as
+``Warning: line N: ...`` on stderr (``warnings`` in JSON), notes about the
+count as ``Note: ...``; neither changes the exit status.
 """
 
 from __future__ import annotations
@@ -139,7 +143,7 @@ def _text(outcome, path: str) -> str:
 @click.option("--tie-break", "tie_break", default=None, metavar="TIE",
               help="lexico (smallest project id) | equalshares (lowest cost, most votes, id) "
                    "(default: the file's with from-file, else lexico).")
-@click.option("--reserve", default=None, type=click.IntRange(0, 100), metavar="PERCENT",
+@click.option("--reserve", default=None, metavar="PERCENT",
               help=f"For greedy-custom: the share of the next project's cost that must be "
                    f"left for the reserve to fund it (default: the file's, else "
                    f"{DEFAULT_RESERVE}).")
@@ -177,6 +181,10 @@ def _tally(file, rule, utility, completion, tie_break, reserve, groups, fmt, che
         _choice("utility", utility, UTILITIES)
     if rule != "from-file":
         _choice("rule", rule, tuple(RULES) + ("from-file",))
+    if reserve is not None:
+        if not (reserve.isdigit() and reserve.isascii() and int(reserve) <= 100):
+            _fail(f"--reserve is a whole percentage from 0 to 100, not {reserve!r}")
+        reserve = int(reserve)
     try:
         pb = read(file)
         election = pb.to_election()

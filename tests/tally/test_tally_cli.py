@@ -71,6 +71,11 @@ def test_from_file_check_selected_passes_and_fails(small, tmp_path):
     (["--rule", "dictator"], "unknown rule 'dictator'"),
     (["--rule", "mes", "--completion", "add7"], "unknown completion"),
     (["--rule", "mes", "--format", "xml"], "unknown format"),
+    (["--rule", "greedy-custom", "--reserve", "101"], "whole percentage"),
+    (["--rule", "greedy-custom", "--reserve", "8O"], "whole percentage"),
+    (["--rule", "greedy", "--reserve", "80"], "takes no reserve"),
+    (["--rule", "greedy", "--exclusive-group", "a,zz"], "unknown project 'zz'"),
+    (["--rule", "greedy", "--exclusive-group", "a,b"], "does not honour"),
 ])
 def test_unknown_rule_or_option_exits_2_with_one_line(small, args, words):
     res = run(small, *args)
