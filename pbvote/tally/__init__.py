@@ -11,8 +11,9 @@ Pure: no Flask, no database. The web app, the CLI and the tests all call
 
 Rules live in a registry of rule objects (:data:`RULES`, see
 :mod:`.rules`): ``greedy``, ``greedy-no-skip``, ``greedy-threshold``,
-``greedy-per-cost`` (value for money), ``knapsack``, ``mes`` and
-``phragmen``. Tie-breaks: ``lexico`` (smallest project id in string order)
+``greedy-exclusive`` (honours groups of mutually exclusive projects),
+``greedy-custom`` (Poznań's reserve), ``greedy-per-cost`` (value for
+money), ``knapsack``, ``mes`` and ``phragmen``. Tie-breaks: ``lexico`` (smallest project id in string order)
 and ``equalshares`` (lowest cost, then most votes, then id).
 
 Money is an ``int`` in the smallest unit and every comparison that decides
@@ -47,32 +48,21 @@ try:  # optional: a faster satisfaction histogram
 except ImportError:  # pragma: no cover - depends on the environment
     _np = None
 from .rules import COMPLETION, RULES
-from .rules.base import Params, Rule, TallyError
+from .rules.base import DEFAULT_RESERVE, Params, Rule, TallyError
+from .published import FILE_RULES, SelectedCheck, check_selected, rule_for_file, rule_from_meta
 
 __all__ = [
     "Ballot", "Election", "FrozenMap", "Outcome", "Project", "ProjectResult", "Satisfaction",
     "RULES", "Rule", "UTILITIES", "COMPLETIONS", "TIE_BREAKS", "FILE_RULES", "MONEY_PARAMETERS",
-    "TallyError", "group_ballots", "run_rule", "rule_for_file", "satisfaction",
+    "TallyError", "group_ballots", "run_rule", "rule_for_file", "rule_from_meta", "satisfaction",
+    "check_selected", "SelectedCheck", "DEFAULT_RESERVE",
 ]
 
 COMPLETIONS = COMPLETION.values
 
-# pabulib META ``rule`` values -> (rule, options), from the registry
-FILE_RULES = {meta: (rule.name, dict(options))
-              for rule in RULES.values() for meta, options in rule.pabulib.items()}
-
 # Outcome.parameters that are amounts in the smallest unit (like Outcome.budget):
 # divide by Outcome.money_scale to show them in the currency unit
 MONEY_PARAMETERS = frozenset().union(*(rule.money_info for rule in RULES.values()))
-
-
-def rule_for_file(meta_rule: str) -> tuple[str, dict]:
-    """Map a pabulib META ``rule`` to ``(rule name, options)``."""
-    try:
-        return FILE_RULES[meta_rule.strip()]
-    except KeyError:
-        raise TallyError(f"the file's rule {meta_rule!r} is not implemented "
-                         f"(known: {', '.join(FILE_RULES)})") from None
 
 
 def _default_utility(spec: Rule, election: Election) -> str:
@@ -99,6 +89,7 @@ def run_rule(
     threshold: int | None = None,
     profile: Profile | None = None,
     engine: str = "auto",
+    reserve: int | None = None,
 ) -> Outcome:
     """Run ``rule`` on ``election`` and explain the outcome.
 
@@ -109,8 +100,12 @@ def run_rule(
     ``min_project_score_threshold`` (``greedy-threshold``). ``engine`` (MES
     only): how to compute it, never what - ``auto``, ``kernel``, ``bounds``
     or ``exact`` (:mod:`pbvote.tally.mes`). ``profile`` lets a caller reuse
-    a compiled election across rules. Raises :class:`TallyError` for a rule
-    or value the engine does not know.
+    a compiled election across rules. ``reserve`` (``greedy-custom`` only): the
+    whole percentage of the next project's cost that must be left for the
+    reserve to fund it (default 80). Raises :class:`TallyError` for a rule
+    or value the engine does not know, and when the election has groups of
+    mutually exclusive projects the rule does not honour (only
+    ``greedy-exclusive`` does).
     """
     if rule not in RULES:
         raise TallyError(f"unknown rule {rule!r} (known: {', '.join(RULES)})")
@@ -125,8 +120,18 @@ def run_rule(
     if engine != "auto" and engine not in spec.engines:
         raise TallyError(f"unknown engine {engine!r} for {rule} (known: "
                          f"{', '.join(spec.engines) or 'auto'})")
+    if reserve is not None:
+        if not spec.reserve:
+            raise TallyError(f"the rule {rule} takes no reserve")
+        if isinstance(reserve, bool) or not isinstance(reserve, int) or not 0 <= reserve <= 100:
+            raise TallyError(f"the reserve is a whole percentage from 0 to 100, not {reserve!r}")
+    if election.exclusive_groups and not spec.groups:
+        honour = ", ".join(name for name, r in RULES.items() if r.groups)
+        raise TallyError(
+            f"this election has {len(election.exclusive_groups)} group(s) of mutually exclusive "
+            f"projects, which the rule {rule} does not honour (rules that do: {honour})")
     params = Params(utility=utility, completion=completion, tie_break=tie_break,
-                    threshold=threshold, engine=engine)
+                    threshold=threshold, engine=engine, reserve=reserve)
     started = time.perf_counter()
     if profile is None:
         profile = compile_profile(election)
@@ -163,6 +168,8 @@ def run_rule(
         satisfaction=satisfaction(profile, chosen),
         money_scale=election.money_scale,
         seconds=seconds,
+        reserve=tuple(profile.ids[c] for c in result.reserve),
+        notes=tuple(result.notes),
     )
 
 

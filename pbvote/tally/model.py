@@ -146,6 +146,16 @@ class Election:
     ``min_project_score_threshold`` is the score a project needs to be
     eligible under ``greedy-threshold``. ``meta`` keeps every META entry of a
     pabulib file (including unknown keys) as text.
+
+    ``exclusive_groups``: groups of project ids of which at most one can be
+    funded (two projects on the same site, say). Only rules that honour them
+    run on an election that has them (``greedy-exclusive``); the others refuse
+    it (:class:`~pbvote.tally.TallyError`). Kept canonical: each group sorted,
+    the groups sorted, no duplicates.
+
+    ``warnings``: what a reader accepted although the file deviates from the
+    format (:class:`~pbvote.tally.pabulib.PabulibWarning`, each naming its
+    line); not part of equality.
     """
 
     budget: int
@@ -161,11 +171,15 @@ class Election:
     min_project_score_threshold: int | None = None
     scoring: str = "borda"
     meta: FrozenMap = field(default_factory=FrozenMap)
+    exclusive_groups: tuple[tuple[str, ...], ...] = ()
+    warnings: tuple = field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "projects", tuple(self.projects))
         object.__setattr__(self, "ballots", tuple(self.ballots))
         object.__setattr__(self, "meta", _frozen(self.meta))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+        object.__setattr__(self, "exclusive_groups", canonical_groups(self.exclusive_groups))
         if self.vote_type not in VOTE_TYPES:
             raise ValueError(f"unknown vote type {self.vote_type!r}")
         if not isinstance(self.budget, int) or self.budget < 0:
@@ -180,6 +194,11 @@ class Election:
             for pid in ballot.projects:
                 if pid not in known:
                     raise ValueError(f"a ballot lists unknown project {pid!r}")
+        for group in self.exclusive_groups:
+            for pid in group:
+                if pid not in known:
+                    raise ValueError(f"a group of mutually exclusive projects names "
+                                     f"unknown project {pid!r}")
 
     @property
     def num_voters(self) -> int:
@@ -205,6 +224,25 @@ class Election:
         if ballot.points is not None and self.vote_type in ("cumulative", "scoring"):
             return ballot.points
         return (1,) * len(ballot.projects)
+
+
+def canonical_groups(groups: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
+    """Groups of mutually exclusive projects in a canonical form: each group's
+    ids sorted and distinct, the groups sorted and distinct. A group needs at
+    least two projects (``ValueError`` otherwise)."""
+    out = set()
+    for group in groups:
+        if isinstance(group, str):
+            raise ValueError("a group of mutually exclusive projects is a collection of ids, "
+                             "not one string")
+        ids = tuple(sorted(set(group)))
+        if len(ids) < 2:
+            raise ValueError(f"a group of mutually exclusive projects needs at least two "
+                             f"projects: {list(ids)}")
+        if not all(isinstance(i, str) and i for i in ids):
+            raise ValueError("project ids in a group are non-empty strings")
+        out.add(ids)
+    return tuple(sorted(out))
 
 
 def group_ballots(ballots: Iterable[Ballot]) -> tuple[Ballot, ...]:
@@ -234,8 +272,10 @@ class ProjectResult:
 
     ``details`` is structured data for the web app (keys depend on the
     rule, e.g. ``rank``, ``money_left``, ``funded_ahead`` for greedy,
-    ``round`` and ``effective_votes`` for MES); ``reason`` is the same in
-    one plain-English sentence.
+    ``round`` and ``effective_votes`` for MES, ``reserve`` for a project
+    funded from a reserve, ``excluded_by`` for one left out because another
+    of its group was funded); ``reason`` is the same in one plain-English
+    sentence.
     """
 
     id: str
@@ -270,7 +310,15 @@ class Satisfaction:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of a rule: funded projects in selection order and why."""
+    """The result of a rule: funded projects in selection order and why.
+
+    ``selected`` lists every funded project; ``reserve`` the ones among them
+    the rule funds outside the budget, from a reserve (``greedy-custom``:
+    pabulib's ``selected`` value 2), so ``total_cost`` may exceed ``budget``
+    by what the reserve pays (:attr:`reserve_used`). ``notes`` are sentences
+    about the count as a whole (``greedy-exclusive`` on an election without
+    groups counts as greedy, and says so).
+    """
 
     rule: str
     parameters: FrozenMap
@@ -281,10 +329,19 @@ class Outcome:
     satisfaction: Satisfaction
     money_scale: int = 1
     seconds: float = 0.0
+    reserve: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "parameters", _frozen(self.parameters))
+        object.__setattr__(self, "reserve", tuple(self.reserve))
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     @property
     def selected_set(self) -> frozenset[str]:
         return frozenset(self.selected)
+
+    @property
+    def reserve_used(self) -> int:
+        """What the reserve pays: the funded projects' cost beyond the budget (0 if none)."""
+        return max(0, self.total_cost - self.budget) if self.reserve else 0

@@ -39,7 +39,8 @@ class Profile:
     every listed project gets one point (approval, choose-1).
     ``supporters[c]`` lists the groups that list project ``c``; ``light[c]``
     the single-voter ones among them and ``heavy[c]`` the ``(group, weight)``
-    of the others (rules count single voters at C speed).
+    of the others (rules count single voters at C speed). ``rivals[c]``: the
+    projects that share a group of mutually exclusive projects with ``c``.
     """
 
     ids: list[str]
@@ -55,6 +56,7 @@ class Profile:
     heavy: list[list[tuple[int, int]]]
     threshold: int | None = None
     money_scale: int = 1
+    rivals: list[tuple[int, ...]] = field(default_factory=list)
     cache: dict = field(default_factory=dict)
 
     @property
@@ -149,6 +151,11 @@ def _compile(election: Election) -> Profile:
                 heavy[c].append((g, w))
     supporters = [lt + [g for g, _ in hv] if hv else lt for lt, hv in zip(light, heavy)]
     approvals = [len(lt) + sum(w for _, w in hv) for lt, hv in zip(light, heavy)]
+    rivals: list[set[int]] = [set() for _ in range(m)]
+    for group in election.exclusive_groups:
+        members = [index[pid] for pid in group]
+        for c in members:
+            rivals[c].update(x for x in members if x != c)
     return Profile(
         ids=ids,
         costs=[p.cost for p in election.projects],
@@ -163,4 +170,5 @@ def _compile(election: Election) -> Profile:
         heavy=heavy,
         threshold=election.min_project_score_threshold,
         money_scale=election.money_scale,
+        rivals=[tuple(sorted(r)) for r in rivals],
     )

@@ -42,8 +42,9 @@ def test_json_output_has_the_documented_shape(small):
     res = run(small, "--rule", "greedy", "--format", "json")
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert set(data) == {"rule", "parameters", "budget", "total_cost", "selected", "projects",
-                         "satisfaction", "seconds"}
+    assert set(data) == {"rule", "parameters", "budget", "total_cost", "selected", "reserve",
+                         "notes", "projects", "satisfaction", "seconds", "warnings"}
+    assert data["warnings"] == [] and data["notes"] == [] and data["reserve"] == []
     assert data["selected"] == ["a", "c"] and data["total_cost"] == 100 and data["budget"] == 100
     assert set(data["projects"][0]) == {"id", "cost", "score", "selected", "reason"}
     assert data["satisfaction"]["voters_with_funded_project"] == 5
@@ -70,6 +71,11 @@ def test_from_file_check_selected_passes_and_fails(small, tmp_path):
     (["--rule", "dictator"], "unknown rule 'dictator'"),
     (["--rule", "mes", "--completion", "add7"], "unknown completion"),
     (["--rule", "mes", "--format", "xml"], "unknown format"),
+    (["--rule", "greedy-custom", "--reserve", "101"], "whole percentage"),
+    (["--rule", "greedy-custom", "--reserve", "8O"], "whole percentage"),
+    (["--rule", "greedy", "--reserve", "80"], "takes no reserve"),
+    (["--rule", "greedy", "--exclusive-group", "a,zz"], "unknown project 'zz'"),
+    (["--rule", "greedy", "--exclusive-group", "a,b"], "does not honour"),
 ])
 def test_unknown_rule_or_option_exits_2_with_one_line(small, args, words):
     res = run(small, *args)
@@ -91,9 +97,9 @@ def test_bad_or_missing_file_exits_2_with_one_line(tmp_path):
 
 def test_from_file_with_an_unimplemented_meta_rule_exits_2(tmp_path):
     path = tmp_path / "x.pb"
-    path.write_text(SMALL.replace("rule;greedy", "rule;greedy-exclusive"), encoding="utf-8")
+    path.write_text(SMALL.replace("rule;greedy", "rule;equalshares/add1-comparison"), encoding="utf-8")
     res = run(str(path), "--rule", "from-file")
-    assert res.exit_code == 2 and "greedy-exclusive" in res.stderr
+    assert res.exit_code == 2 and "add1-comparison" in res.stderr
 
 
 def test_swiecie_published_result_is_reproduced(shared_dir):

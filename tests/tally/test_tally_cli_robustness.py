@@ -119,7 +119,6 @@ def test_decimal_money_from_file_check_selected(write):
     ("b;2000;Bench", "b;;Bench", ["line 9", "cost of project 'b'", "not a number: ''"]),
     ("c;1500.5;Trees", "a;1500.5;Trees", ["line 10", "project 'a' appears twice"]),
     ("3;b,c", "3;b,zz", ["line 15", "unknown project 'zz'"]),
-    ("3;b,c", "3;b,", ["line 15", "unknown project ''"]),
     ("b;2000;Bench", "b;20\x0000;Bench", ["line 9", "not a number"]),
     ("project_id;cost;name;selected\na;3600.25;Park;1\nb;2000;Bench;1\nc;1500.5;Trees;1\n", "",
      ["line 7", "section PROJECTS has no header line"]),
@@ -308,7 +307,8 @@ def test_mutated_real_files_never_give_a_traceback(tmp_path_factory, data, rule,
     assert "internal error" not in res.stderr, res.stderr
     if res.exit_code == 2:
         assert res.stderr.startswith("Error: ") and res.stderr.count("\n") == 1, res.stderr
-    elif not check:
-        assert res.stdout and not res.stderr
+    elif not check:  # warnings (the file's quirks) and notes only, one per line
+        assert res.stdout
+        assert all(line.startswith(("Warning: ", "Note: ")) for line in res.stderr.splitlines())
     if res.exit_code == 0 and fmt == "json":
         assert "selected" in json.loads(res.stdout)

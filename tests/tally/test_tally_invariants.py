@@ -16,6 +16,7 @@ from pbvote.tally import RULES, Ballot, Election, Project, run_rule
 
 CASES = [
     ("greedy", {}), ("greedy-no-skip", {}), ("greedy-threshold", {"threshold": 2}),
+    ("greedy-exclusive", {}), ("greedy-custom", {}), ("greedy-custom", {"reserve": 50}),
     ("greedy-per-cost", {}), ("knapsack", {}), ("knapsack", {"utility": "approvals"}),
     ("mes", {}), ("mes", {"utility": "approvals"}), ("mes", {"completion": "greedy"}),
     ("mes", {"completion": "add1"}), ("mes", {"completion": "add1+greedy"}), ("phragmen", {}),
@@ -54,7 +55,11 @@ def test_outcome_is_within_budget_and_independent_of_input_order(election, seed,
     for rule, options in CASES:
         a = run_rule(election, rule, tie_break=tie_break, **options)
         b = run_rule(other, rule, tie_break=tie_break, **options)
-        assert a.total_cost <= election.budget, rule
+        # within budget, except what a reserve pays (greedy-custom: at most the share of
+        # the reserve-funded project's cost that was not left)
+        assert a.total_cost - a.reserve_used <= election.budget, rule
+        assert a.reserve_used * 100 <= sum(election.project(p).cost for p in a.reserve) * (
+            100 - options.get("reserve", 80)), rule
         assert a.selected == b.selected, (rule, options)
         assert {p.id: p.reason for p in a.projects} == {p.id: p.reason for p in b.projects}
         assert len(a.projects) == len(election.projects)

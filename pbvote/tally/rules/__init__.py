@@ -12,7 +12,14 @@ from __future__ import annotations
 from ..mes import COMPLETIONS as _MES_COMPLETIONS
 from ..mes import ENGINES, run_mes
 from .base import TIE_BREAK, Choice, Rule, utility
-from .greedy import greedy, greedy_no_skip, greedy_per_cost, greedy_threshold
+from .greedy import (
+    greedy,
+    greedy_custom,
+    greedy_exclusive,
+    greedy_no_skip,
+    greedy_per_cost,
+    greedy_threshold,
+)
 from .knapsack import knapsack
 from .phragmen import phragmen
 
@@ -25,6 +32,11 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
          (utility(None), TIE_BREAK), pabulib={"greedy-no-skip": {}}),
     Rule("greedy-threshold", "Greedy among projects above a vote threshold", greedy_threshold,
          (utility(None), TIE_BREAK), pabulib={"greedy-threshold": {}}, threshold=True),
+    Rule("greedy-exclusive", "Greedy, skipping projects that exclude one already funded",
+         greedy_exclusive, (utility(None), TIE_BREAK), pabulib={"greedy-exclusive": {}},
+         groups=True, offered=False),
+    Rule("greedy-custom", "Greedy with a reserve for the next project (Poznań)", greedy_custom,
+         (utility(None), TIE_BREAK), pabulib={"greedy-custom": {}}, reserve=True, offered=False),
     Rule("greedy-per-cost", "Value for money: votes per cost", greedy_per_cost,
          (utility(None), TIE_BREAK)),
     Rule("knapsack", "Knapsack: the set with the most total votes", knapsack,

@@ -22,6 +22,7 @@ class Params:
     tie_break: str = "lexico"
     threshold: int | None = None
     engine: str = "auto"
+    reserve: int | None = None
 
 
 @dataclass
@@ -29,13 +30,17 @@ class RuleResult:
     """Projects (indices) in selection order, plus per-project explanation.
 
     ``details[c]`` is structured data, ``reasons[c]`` one plain sentence;
-    a rule fills both for every project.
+    a rule fills both for every project. ``reserve``: the projects of
+    ``order`` funded outside the budget, from a reserve; ``notes``: sentences
+    about the count as a whole.
     """
 
     order: list[int]
     details: dict[int, dict] = field(default_factory=dict)
     reasons: dict[int, str] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    reserve: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ def utility(default: str | None = "cost") -> Choice:
 
 TIE_BREAK = Choice("tie_break", TIE_BREAKS, "lexico")
 
+DEFAULT_RESERVE = 80
+"""``greedy-custom``'s default: at least 80 % of the next project's cost must be
+left for the reserve to fund the rest (Poznań's rule)."""
+
 
 @dataclass(frozen=True, eq=False)
 class Rule:
@@ -70,8 +79,13 @@ class Rule:
     (``engine=``; the outcome never depends on it). ``money_info``: the
     figures it reports (``Outcome.parameters``) that are amounts of money.
     ``threshold``: it takes ``threshold`` (else META
-    ``min_project_score_threshold``). ``offered``: staff may choose it for a
-    budget in the web app.
+    ``min_project_score_threshold``). ``reserve``: it takes ``reserve``, the
+    share of a project's cost (a whole percentage) that must be left for a
+    reserve to fund the rest (``greedy-custom``; :data:`DEFAULT_RESERVE`).
+    ``groups``: it honours groups of mutually exclusive projects
+    (:attr:`pbvote.tally.Election.exclusive_groups`); a rule without it
+    refuses an election that has them. ``offered``: staff may choose it for
+    a budget in the web app.
     """
 
     name: str
@@ -82,6 +96,8 @@ class Rule:
     engines: tuple[str, ...] = ()
     money_info: frozenset[str] = frozenset()
     threshold: bool = False
+    reserve: bool = False
+    groups: bool = False
     offered: bool = True
 
     def __post_init__(self):
