@@ -18,7 +18,9 @@ ELECTION = Election(
 
 def test_staff_choose_among_exactly_the_rules_the_engine_offers():
     assert set(rules.RULES) == {name for name, rule in tally.RULES.items() if rule.offered}
-    assert set(rules.RULES) == set(tally.RULES)  # every rule of the engine is offered today
+    # Not offered yet: the rules that need what staff cannot enter in a budget's form today
+    # (greedy-exclusive's groups of exclusive projects, greedy-custom's reserve); imports use them.
+    assert set(tally.RULES) - set(rules.RULES) == {"greedy-exclusive", "greedy-custom"}
 
 
 def test_each_rule_takes_the_parameters_the_engine_declares():
