@@ -84,9 +84,9 @@ def test_preview_runs_the_budgets_rule_and_alternatives(counted, make_user):
     # a (3 votes, 60k); c and d tie at 2 votes and the cheaper d goes first (equalshares tie-break);
     # then c (40k) no longer fits, nor b (1 vote, 50k).
     assert list(greedy.selected) == [str(a.id), str(d.id)]
-    assert greedy.total_cost == 90_000_00
+    assert previews[0].total_amount == 90_000_00  # amounts back in cents, counted in whole euros
     assert {p.rule for p in previews} >= {"greedy", "mes", "knapsack", "phragmen"}
-    assert all(p.outcome is not None and p.outcome.total_cost <= 100_000_00 for p in previews)
+    assert all(p.outcome is not None and p.total_amount <= 100_000_00 for p in previews)
     reasons = {r.id: r.reason for r in greedy.projects}
     assert reasons[str(c.id)]
 
