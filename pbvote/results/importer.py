@@ -124,11 +124,12 @@ def import_pabulib(path: str | os.PathLike, actor=None, *, now: datetime | None 
         ballot_type = BallotType.KNAPSACK
     meta_rule = meta.get("rule", "").strip()
     note = None
-    if meta_rule:
-        try:
-            rule, options = tally.rule_for_file(meta_rule)
-        except tally.TallyError as error:
-            raise InvalidInput(str(error)) from None
+    if meta_rule and meta_rule in tally.FILE_RULES:
+        rule, options = tally.rule_for_file(meta_rule)
+    elif meta_rule and meta_rule != "unknown":
+        rule, options = "greedy", {}
+        note = _("The file names the rule %(rule)s, which pbvote does not count yet: counted with greedy "
+                 "(most votes first) instead, so this result may differ from the city's.", rule=meta_rule)
     else:
         rule, options = "greedy", {}
         note = _("The file names no rule: counted with greedy (most votes first), as most cities do.")
