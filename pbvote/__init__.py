@@ -125,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     from pbvote.ballots.views import bp as ballots_bp
     from pbvote.cycles.views import staff_bp as cycles_staff_bp
     from pbvote.proposals.views import bp as proposals_bp
+    from pbvote.results.api import bp as api_bp
     from pbvote.results.public import bp as results_public_bp
     from pbvote.results.views import bp as results_bp
     from pbvote.views import bp as main_bp
@@ -136,3 +137,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ballots_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(results_public_bp)
+    app.register_blueprint(api_bp)
