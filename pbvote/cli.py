@@ -1,8 +1,8 @@
 """The ``pbvote`` command: a Flask command group (so ``pbvote run``, ``shell`` and ``routes`` work too).
 
 Commands: ``up`` (migrate, load the demo city into an empty database, serve), ``demo``,
-``create-user``, ``db ...`` (Alembic), ``tally`` (the tally engine on a pabulib file; needs no
-database).  Bad arguments end with a one-line message and exit status 2, never a traceback.
+``create-user``, ``db ...`` (Alembic), ``import-pabulib`` (a real election as a closed, published
+cycle), ``tally`` (the tally engine on a pabulib file; needs no database).  Bad arguments end with a one-line message and exit status 2, never a traceback.
 """
 from __future__ import annotations
 
