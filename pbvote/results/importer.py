@@ -212,6 +212,25 @@ def _reserve_ballot_ids(connection: sa.Connection, n: int) -> list[int]:
     return list(range(start, start + n))
 
 
+def _write_rows(connection: sa.Connection, insert: sa.Insert, rows: list[dict]) -> None:
+    """Insert ``rows`` into the table of ``insert``: with ``COPY`` on PostgreSQL through psycopg
+    (executemany there costs one round trip a row: 80 s for Łódź 2022's 326,000 choices, COPY a
+    few seconds), else with executemany.  Same rows either way; enum columns go in as their
+    stored values, as the column type would write them."""
+    if not rows:
+        return
+    table = insert.table
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        names = list(rows[0])
+        raw = connection.connection.dbapi_connection
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([value.value if isinstance(value, BallotChannel) else value for value in row.values()])
+        return
+    connection.execute(insert, rows)
+
+
 def _insert_ballots(pb: pabulib.PabulibFile, election: tally.Election, budget: Budget,
                     proposal_ids: dict[str, int], begin: datetime, end: datetime) -> int:
     """Every voter's ballot and choices, as plain rows in batches; the number of ballots."""
@@ -247,7 +266,7 @@ def _insert_ballots(pb: pabulib.PabulibFile, election: tally.Election, budget: B
         ids = _reserve_ballot_ids(connection, len(ballot_rows))
         for row, ballot_id in zip(ballot_rows, ids):
             row["id"] = ballot_id
-        connection.execute(ballot_insert, ballot_rows)
+        _write_rows(connection, ballot_insert, ballot_rows)
         choice_rows = []
         for ballot_id, (projects, points) in zip(ids, contents):
             for i, pid in enumerate(projects):
@@ -256,6 +275,6 @@ def _insert_ballots(pb: pabulib.PabulibFile, election: tally.Election, budget: B
                     "points": points[i] if points and election.vote_type == "cumulative" else None,
                     "rank": i + 1 if ordinal else None,
                 })
-        connection.execute(choice_insert, choice_rows)
+        _write_rows(connection, choice_insert, choice_rows)
         total += len(ids)
     return total
