@@ -125,6 +125,19 @@ def tracking_hashes(slug: str, budget_id: int):
     }
 
 
+@bp.app_template_global()
+def proposal_result(proposal):
+    """The proposal's line in its budget's live publication (funded or not), for its page; None
+    before publication.  A template global because proposals, below results, cannot ask for it."""
+    budget = proposal.budget
+    if budget is None or not voting_closed(budget):
+        return None
+    live = publishing.live_publication(budget)
+    if live is None:
+        return None
+    return next((line for line in live.projects if line.proposal_id == proposal.id), None)
+
+
 def publication_as_dict(budget: Budget, live: Publication) -> dict:
     """A publication in the open-data / API shape."""
     currency = budget.cycle.currency

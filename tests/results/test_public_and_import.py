@@ -75,6 +75,8 @@ def test_staff_publish_then_residents_see_results_and_open_data(client, login, m
     assert page.index(a.title) < page.index(b.title)  # funded first
     assert "Not funded: needed €50,000; €0 was left when its turn came, after the 2 projects above." in page
     assert f'href="{base}"' in client.get(f"/cycles/{cycle.slug}").get_data(as_text=True)
+    assert "Funded." in client.get(f"/proposals/{a.id}").get_data(as_text=True)  # its status follows
+    assert "Not funded." in client.get(f"/proposals/{b.id}").get_data(as_text=True)
 
     pb = client.get(f"{base}/ballots.pb")
     live = publishing.live_publication(budget)
