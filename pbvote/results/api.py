@@ -2,7 +2,7 @@
 
 Inside the results domain, the top of the domains, because it shows all of them (and the import
 contract lets nothing above the domains but the composition root).  Every list is paginated
-(``?page=1&per_page=50``, at most 200; the answer carries ``page``, ``per_page``, ``total`` and the
+(``?page=1&per_page=50``, at most 200; a page past the end is empty; the answer carries ``page``, ``per_page``, ``total`` and the
 ``next`` link); errors are JSON (``{"error": {"status", "code", "message"}}``, from
 :mod:`pbvote.errors`, which answers JSON under ``/api/``).  Only what the public pages show:
 published cycles, public proposals, results once published.  The OpenAPI 3.1 description is at
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, request, url_for
 
 from pbvote.auth.session import public
+from pbvote.bounds import page_number
 from pbvote.cycles.models import Budget, Cycle
 from pbvote.errors import InvalidInput, NotFound
 from pbvote.extensions import db
@@ -33,13 +34,11 @@ def _amount(value: int | None, currency: str) -> str | None:
 
 def _page(statement, endpoint: str, serialize, **values):
     """One page of ``statement``'s rows (``?page``, ``?per_page``) with the links to move on."""
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 50))
-    except ValueError:
-        raise InvalidInput("page and per_page are whole numbers") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"page starts at 1; per_page is between 1 and {MAX_PER_PAGE}")
+    page = page_number()  # missing or not a number: 1; beyond what the database can offset: 404
+    raw = request.args.get("per_page", "50").strip()
+    if not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_PER_PAGE or len(raw) > 6:
+        raise InvalidInput(f"per_page is a whole number between 1 and {MAX_PER_PAGE}")
+    per_page = int(raw)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.order_by(None).subquery()))
     rows = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
     more = page * per_page < total

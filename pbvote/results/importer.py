@@ -40,6 +40,7 @@ from pbvote.timeutil import utcnow
 #: pabulib ``vote_type`` → our ballot type (an approval file with ``max_sum_cost`` is a knapsack ballot)
 BALLOT_TYPES = {
     "approval": BallotType.APPROVAL,
+    "knapsack": BallotType.KNAPSACK,
     "cumulative": BallotType.CUMULATIVE,
     "ordinal": BallotType.RANKING,
     "choose-1": BallotType.CHOOSE_ONE,
@@ -117,11 +118,11 @@ def import_pabulib(path: str | os.PathLike, actor=None, *, now: datetime | None 
     except (OSError, pabulib.PabulibError) as error:
         raise InvalidInput(_("Cannot read %(file)s: %(error)s", file=path.name, error=str(error))) from None
     meta = pb.meta_dict
-    ballot_type = BALLOT_TYPES.get(election.vote_type)
+    # an approval file with max_sum_cost is a knapsack ballot
+    kind_key = "knapsack" if election.vote_type == "approval" and election.max_sum_cost is not None else election.vote_type
+    ballot_type = BALLOT_TYPES.get(kind_key)
     if ballot_type is None:
         raise InvalidInput(_("Ballots of type %(type)s cannot be imported.", type=election.vote_type))
-    if ballot_type is BallotType.APPROVAL and election.max_sum_cost is not None:
-        ballot_type = BallotType.KNAPSACK
     meta_rule = meta.get("rule", "").strip()
     note = None
     if meta_rule and meta_rule in tally.FILE_RULES:
@@ -162,12 +163,12 @@ def import_pabulib(path: str | os.PathLike, actor=None, *, now: datetime | None 
         name=(meta.get("subunit") or meta.get("unit") or name).strip()[:120], position=0,
         total_amount=_minor(election.budget, scale, precision, _("The budget")),
         ballot_type=ballot_type,
-        min_choices=election.min_length or (1 if ballot_type is not BallotType.CHOOSE_ONE else 1),
+        min_choices=election.min_length or 1,
         max_choices=election.max_length,
-        points_total=election.max_sum_points if ballot_type is BallotType.CUMULATIVE else None,
+        points_total=election.max_sum_points if election.vote_type == "cumulative" else None,
         tally_rule=rule, tally_params=dict(options), frozen_at=begin,
     )
-    if ballot_type is BallotType.RANKING and not budget.max_choices:
+    if election.vote_type == "ordinal" and not budget.max_choices:
         budget.max_choices = max((len(b.projects) for b in election.ballots), default=1)
     cycle.budgets = [budget]
     db.session.add(cycle)
