@@ -128,6 +128,8 @@ def register_blueprints(app: Flask) -> None:
     from pbvote.cycles.views import staff_bp as cycles_staff_bp
     from pbvote.notifications.views import bp as notifications_bp
     from pbvote.proposals.views import bp as proposals_bp
+    from pbvote.results.api import bp as api_bp
+    from pbvote.results.public import bp as results_public_bp
     from pbvote.results.views import bp as results_bp
     from pbvote.views import bp as main_bp
 
@@ -140,3 +142,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(paper_staff_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(results_public_bp)
+    app.register_blueprint(api_bp)

@@ -2,7 +2,9 @@
 
 Commands: ``up`` (migrate, load the demo city into an empty database, serve, with a mail worker),
 ``worker`` (the mail worker: dated announcements and the e-mail outbox), ``demo``, ``create-user``,
-``db ...`` (Alembic), ``tally`` (the tally engine on a pabulib file; needs no database).  Bad arguments end with a one-line message and exit status 2, never a traceback.
+``db ...`` (Alembic), ``import-pabulib`` (a real election as a closed, published cycle), ``tally``
+(the tally engine on a pabulib file; needs no database).  Bad arguments end with a one-line message
+and exit status 2, never a traceback.
 """
 from __future__ import annotations
 
@@ -160,6 +162,43 @@ def demo_command():
     else:
         click.echo("The demo city is already loaded.")
     print_demo_sign_ins(click.echo)
+
+
+@cli.command("import-pabulib")
+@click.argument("file", metavar="FILE.pb", type=click.Path(dir_okay=False))
+@with_appcontext
+def import_pabulib_command(file):
+    """Import a real election from a pabulib FILE.pb as a closed, published cycle.
+
+    Creates the cycle, its budget, every project and every ballot, publishes the result under the
+    file's rule (greedy when it names none, and says so) and prints, as its last line, the path of
+    the public results page.
+    """
+    from flask import url_for
+
+    from pbvote.errors import DomainError
+    from pbvote.extensions import db
+    from pbvote.results.importer import import_pabulib
+
+    if not Path(file).is_file():
+        raise click.ClickException(f"no such file: {file}")
+    try:
+        with current_app.test_request_context("/"):
+            imported = import_pabulib(file)
+            db.session.commit()
+            path = url_for("results_public.show", slug=imported.cycle.slug, budget_id=imported.budget.id)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    publication = imported.publication
+    click.echo(f"Imported {imported.cycle.name}: {len(publication.projects)} projects, {imported.ballots} ballots.")
+    click.echo(f"Published under {publication.rule} "
+               f"({', '.join(f'{k}={v}' for k, v in publication.parameters.items())}); "
+               f"{sum(p.funded for p in publication.projects)} projects funded.")
+    if publication.note:
+        click.echo(publication.note)
+    click.echo(f"Recount: {publication.recount_command}")
+    click.echo(path)
 
 
 @cli.command("seal-ballots")

@@ -6,7 +6,9 @@ module so that the demo always shows everything pbvote does.
 """
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Callable
 
 import sqlalchemy as sa
@@ -25,6 +27,8 @@ from pbvote.cycles.models import (
 from pbvote.extensions import db
 from pbvote.places.models import District
 from pbvote.proposals.models import Proposal, ProposalStatus
+from pbvote.results.importer import import_pabulib
+from pbvote.results.publication import publish_result
 from pbvote.timeutil import utcnow
 
 DEMO_CYCLE_SLUG = "greenhill-2027"
@@ -217,6 +221,26 @@ def _load_past_cycle(now: datetime, districts: dict, authors: list[User], review
     return cycle
 
 
+#: The real election the demo imports as a past cycle, from the shared pabulib files when present
+#: (``PBVOTE_PABULIB_DIR``, else ``../shared/pabulib`` beside the source tree).
+DEMO_PABULIB_FILE = "Netherlands_Assen_2024.pb"
+
+
+def _publish_past_results(past: Cycle, now: datetime) -> None:
+    """Last year's results, published: every budget that received ballots."""
+    for budget in past.budgets:
+        if budget.is_frozen:
+            publish_result(budget, note=None, now=now - 299 * timedelta(days=1))
+
+
+def _import_real_election(now: datetime) -> None:
+    """A real city's election (pabulib) as a past cycle with its published result, if the file is here."""
+    folder = Path(os.environ.get("PBVOTE_PABULIB_DIR") or Path(__file__).resolve().parent.parent.parent / "shared" / "pabulib")
+    path = folder / DEMO_PABULIB_FILE
+    if path.is_file():
+        import_pabulib(path, now=now)
+
+
 def demo_loaded() -> bool:
     return db.session.scalar(sa.select(Cycle.id).where(Cycle.slug == DEMO_CYCLE_SLUG)) is not None
 
@@ -369,6 +393,8 @@ def load_demo(now: datetime | None = None) -> bool:
     past = _load_past_cycle(now, districts, authors, reviewer)
     add_past_ballots(past, "old-town", 240)
     add_demo_paper(cycle, past, now)
+    _publish_past_results(past, now)
+    _import_real_election(now)
     audit.record("demo.loaded", subject=cycle)
     db.session.commit()
     return True

@@ -9,3 +9,4 @@ from pbvote.places.models import District  # noqa: F401
 from pbvote.proposals.models import (  # noqa: F401
     Coauthor, Comment, CommentFlag, Pledge, Proposal, ProposalImage, Support,
 )
+from pbvote.results.models import Publication, PublishedProject  # noqa: F401

@@ -13,6 +13,7 @@ from pbvote.cycles import services as cycle_services
 from pbvote.extensions import db
 from pbvote.proposals import services as proposal_services
 from pbvote.proposals.models import ProposalStatus
+from pbvote.results.publication import live_publications
 
 bp = Blueprint("main", __name__)
 
@@ -31,6 +32,7 @@ def cycle(slug: str):
     return render_template(
         "main/cycle.html", cycle=cycle, overview=proposal_services.cycle_overview(cycle),
         proposals=proposal_services.most_supported(cycle, limit=10), feasible_status=ProposalStatus.FEASIBLE,
+        results=live_publications(cycle) if cycle.voting_has_closed() else {},
     )
 
 

@@ -76,6 +76,7 @@ from pbvote.ballots.services.sealing import (
     anonymised_ballot_rows,
     check_export_allowed,
     countable_ballots,
+    countable_ballot_contents,
     seal_closed_cycles,
     seal_voter_links,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "check_export_allowed",
     "check_voting_open",
     "countable_ballots",
+    "countable_ballot_contents",
     "find_access_code",
     "format_code",
     "generate_access_codes",

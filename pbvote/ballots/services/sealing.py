@@ -3,6 +3,7 @@ anonymised export of a cycle's ballots."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from pbvote import audit
-from pbvote.ballots.models import Ballot
+from pbvote.ballots.models import Ballot, BallotChoice
 from pbvote.ballots.services.receipts import ballot_state
 from pbvote.cycles.models import Budget, Cycle, Phase, PhaseKind
 from pbvote.errors import PhaseClosed
@@ -30,6 +31,45 @@ def countable_ballots(budget: Budget) -> Iterator[Ballot]:
         .options(selectinload(Ballot.choices))
     )
     yield from db.session.scalars(statement)
+
+
+class ChoiceRow(NamedTuple):
+    """One stored choice as plain values (what :mod:`pbvote.ballots.kinds` reads of a choice)."""
+
+    proposal_id: int
+    points: int | None
+    rank: int | None
+
+
+def countable_ballot_contents(budget: Budget) -> Iterator[tuple[tuple[ChoiceRow, ...], int]]:
+    """The contents of :func:`countable_ballots` as plain values, identical ballots once with their
+    count: ``((ChoiceRow, ...), weight)``, choices in no particular order.
+
+    What the tally reads (:func:`pbvote.results.services.election_for_budget`).  Building 90,000
+    ballots with their 326,000 choices as ORM objects took ~10 s; here the database joins each
+    ballot's choices into one string and counts identical strings (one SELECT, a few ten thousand
+    rows), and Python parses each distinct one once.  The countable rule is the one of
+    :func:`countable_ballots`; a test holds the two equal.
+    """
+    token = (
+        sa.cast(BallotChoice.proposal_id, sa.String) + ":"
+        + sa.func.coalesce(sa.cast(BallotChoice.points, sa.String), "") + ":"
+        + sa.func.coalesce(sa.cast(BallotChoice.rank, sa.String), "")
+    )
+    per_ballot = (
+        sa.select(sa.func.aggregate_strings(token, " ").label("contents"))
+        .join(Ballot, Ballot.id == BallotChoice.ballot_id)
+        .where(Ballot.budget_id == budget.id, Ballot.superseded_at.is_(None), Ballot.voided_at.is_(None))
+        .group_by(BallotChoice.ballot_id)
+        .subquery()
+    )
+    statement = sa.select(per_ballot.c.contents, sa.func.count()).group_by(per_ballot.c.contents)
+    for contents, weight in db.session.connection().execute(statement):
+        choices = []
+        for item in contents.split(" "):
+            proposal_id, points, rank = item.split(":")
+            choices.append(ChoiceRow(int(proposal_id), int(points) if points else None, int(rank) if rank else None))
+        yield tuple(choices), weight
 
 
 def seal_voter_links(cycle: Cycle, now: datetime | None = None) -> int:

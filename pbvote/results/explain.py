@@ -1,0 +1,55 @@
+"""The engine's reasons in plain words and money, for residents.
+
+The engine writes one sentence per project with project ids and bare amounts (it knows no names
+and no currency); it also hands over structured details (rank, money left when the project's turn
+came, the projects funded before it, MES's effective support).  From those this module writes what
+a resident reads: "Not funded: needed €120,000; €80,000 was left when its turn came, after the 5
+projects above."  Where a rule gives no such details the engine's own sentence is shown.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from pbvote.templating import money
+
+
+def _amount(value, currency: str) -> str | None:
+    try:
+        return money(int(round(float(value))), currency)
+    except (TypeError, ValueError):
+        return None
+
+
+def explain(line, unit: str, currency: str) -> str:
+    """One published project line (:class:`~pbvote.results.models.PublishedProject`) in plain words."""
+    d = line.details or {}
+    cost = money(line.cost_amount, currency)
+    if "below_threshold" in d:
+        return _("Not funded: %(score)s %(unit)s, below the threshold of %(threshold)s.",
+                 score=f"{line.score:,}", unit=unit, threshold=f"{d['below_threshold']:,}")
+    if "money_left" in d:  # greedy rules
+        left = money(d["money_left"], currency)
+        ahead = len(d.get("funded_ahead") or [])
+        above = ngettext("after the project above", "after the %(num)d projects above", ahead) if ahead else \
+            _("as the first in line")
+        if line.funded:
+            return _("Funded: ranked #%(rank)d; it costs %(cost)s and %(left)s was left when its turn came, %(above)s.",
+                     rank=d.get("rank", 0), cost=cost, left=left, above=above)
+        if d.get("money_left", 0) >= line.cost_amount:
+            return _("Not funded: the count had stopped at a project above that did not fit.")
+        return _("Not funded: needed %(cost)s; %(left)s was left when its turn came, %(above)s.",
+                 cost=cost, left=left, above=above)
+    if "effective_votes" in d and d["effective_votes"] is not None:  # MES, funded
+        share = _amount(d.get("max_payment"), currency)
+        return _("Funded in round %(round)s: effective support %(support)s; its supporters paid at most %(share)s each.",
+                 round=d.get("round", "?"), support=f"{float(d['effective_votes']):,.1f}", share=share or "?")
+    if "supporters_can_pay" in d and not line.funded:  # MES, not funded
+        if not line.score:
+            return _("Not funded: nobody voted for it.")
+        can_pay = _amount(d["supporters_can_pay"], currency)
+        return _("Not funded: needed %(cost)s; its supporters had only %(can_pay)s left of their equal shares.",
+                 cost=cost, can_pay=can_pay or "?")
+    if d.get("completion") == "greedy" and line.funded:
+        return _("Funded when the rest of the budget was filled greedily (most votes first).")
+    return line.reason
