@@ -189,7 +189,8 @@ def import_pabulib(path: str | os.PathLike, actor=None, *, now: datetime | None 
         )
     db.session.add_all(proposals.values())
     db.session.flush()
-    ballots = _insert_ballots(pb, election, budget, {pid: p.id for pid, p in proposals.items()}, begin, end)
+    ballots = _insert_ballots(pb, election, budget, {pid: p.id for pid, p in proposals.items()}, begin, end,
+                              clerk_id=author.id)
     if db.session.connection().dialect.name == "postgresql":
         # fresh statistics for the planner: without them it counts 90,000 new ballots by nested loops
         db.session.execute(sa.text("ANALYZE ballots"))
@@ -233,8 +234,10 @@ def _write_rows(connection: sa.Connection, insert: sa.Insert, rows: list[dict]) 
 
 
 def _insert_ballots(pb: pabulib.PabulibFile, election: tally.Election, budget: Budget,
-                    proposal_ids: dict[str, int], begin: datetime, end: datetime) -> int:
-    """Every voter's ballot and choices, as plain rows in batches; the number of ballots."""
+                    proposal_ids: dict[str, int], begin: datetime, end: datetime, *, clerk_id: int) -> int:
+    """Every voter's ballot and choices, as plain rows in batches; the number of ballots.  A paper
+    ballot's serial is its position in the file (``IMP000000042``: the file has no sheets) and its
+    clerk the importer, as the schema asks of every paper ballot."""
     columns = pb.vote_columns
     vote_at = columns.index("vote")
     points_at = columns.index("points") if "points" in columns else None
@@ -259,6 +262,8 @@ def _insert_ballots(pb: pabulib.PabulibFile, election: tally.Election, budget: B
                 "channel": BallotChannel.PAPER if paper else BallotChannel.ONLINE,
                 "cast_at": cast_at,
                 "tracking_hash": None if paper else hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
+                "paper_serial": f"IMP{total + len(ballot_rows) + 1:09d}" if paper else None,
+                "recorded_by_id": clerk_id if paper else None,
             })
             points = [int(x) for x in row[points_at].split(",")] if points_at is not None and row[points_at] else None
             contents.append((projects, points))
