@@ -5,10 +5,17 @@ budgets) and its proposals (how many, the most supported), so it belongs to no s
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, render_template
 
 from pbvote.auth.session import public
+from pbvote.ballots import services as ballot_services
+from pbvote.ballots.services import VotingProgress
+from pbvote.ballots.views import current_voter
+from pbvote.cycles.models import PhaseKind
 from pbvote.cycles import services as cycle_services
 from pbvote.extensions import db
 from pbvote.proposals import services as proposal_services
@@ -17,11 +24,41 @@ from pbvote.proposals.models import ProposalStatus
 bp = Blueprint("main", __name__)
 
 
+@dataclass(frozen=True)
+class VoteCall:
+    """The call to vote on a cycle's card and page: until when, and how far the visitor is
+    (``progress.eligible`` is 0 while they are not known: not signed in, no access code)."""
+
+    ends_at: datetime
+    progress: VotingProgress
+
+    @property
+    def voted(self) -> int:
+        return self.progress.voted
+
+    @property
+    def eligible(self) -> int:
+        return self.progress.eligible
+
+
+def vote_call(cycle) -> VoteCall | None:
+    """While ``cycle`` is voting, its :class:`VoteCall`; else None (no call to vote)."""
+    if not cycle.is_in(PhaseKind.VOTING):
+        return None
+    voter = current_voter()
+    progress = VotingProgress(voted=0, eligible=0)
+    if voter is not None:
+        progress = ballot_services.voting_progress(ballot_services.voting_overview(cycle, voter))
+    return VoteCall(cycle.phase(PhaseKind.VOTING).ends_at, progress)
+
+
 @bp.route("/")
 @public
 def index():
     cycles = cycle_services.list_public_cycles()
-    return render_template("main/index.html", cycles=cycles, overview=proposal_services.cycle_overview)
+    return render_template(
+        "main/index.html", cycles=cycles, overview=proposal_services.cycle_overview, vote_call=vote_call
+    )
 
 
 @bp.route("/cycles/<slug>")
@@ -31,6 +68,7 @@ def cycle(slug: str):
     return render_template(
         "main/cycle.html", cycle=cycle, overview=proposal_services.cycle_overview(cycle),
         proposals=proposal_services.most_supported(cycle, limit=10), feasible_status=ProposalStatus.FEASIBLE,
+        vote=vote_call(cycle),
     )
 
 

@@ -126,6 +126,16 @@ class TrackingCheckForm(FlaskForm):
     )
 
 
+class ReceiptCheckForm(FlaskForm):
+    """"Check your ballot": anyone, from any device, with the tracking code of a receipt."""
+
+    tracking_code = StringField(
+        _l("Tracking code"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("The tracking code printed on your receipt, for example ABCD-EFGH-…; dashes and spaces do not matter."),
+    )
+
+
 class GenerateCodesForm(FlaskForm):
     target = SelectField(_l("Codes for"), validators=[DataRequired()])
     count = BoundedIntegerField(

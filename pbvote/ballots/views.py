@@ -29,11 +29,12 @@ from markupsafe import Markup, escape
 
 from pbvote import ratelimit, unit_of_work
 from pbvote.auth.models import Role
-from pbvote.auth.session import KIOSK_KEY, public, reset_browser_session, role_required
+from pbvote.auth.session import KIOSK_KEY, login_required, public, reset_browser_session, role_required
 from pbvote.ballots import services
 from pbvote.ballots.forms import (
     AccessCodeForm,
     GenerateCodesForm,
+    ReceiptCheckForm,
     TrackingCheckForm,
     VoidBallotForm,
     VoidCodeForm,
@@ -43,8 +44,8 @@ from pbvote.ballots.models import AccessCode, AccessCodeBatch
 from pbvote.ballots.services import Voter
 from pbvote.ballots.kinds import kind_of
 from pbvote.ballots.labels import channel_label
-from pbvote.cycles.models import Budget, Cycle
-from pbvote.cycles.services import get_public_cycle
+from pbvote.cycles.models import Budget, Cycle, PhaseKind
+from pbvote.cycles.services import get_public_cycle, list_public_cycles
 from pbvote.errors import DomainError, InvalidBallot
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option
@@ -126,16 +127,36 @@ def _voter_or_redirect(budget: Budget):
 # -- voting -----------------------------------------------------------------------------------
 
 
+@bp.route("/vote")
+@public
+def vote_now():
+    """The header's "Vote" link: straight to the voting page when one cycle is voting, a choice
+    when several are, and when none is, which cycles will vote and when."""
+    cycles = services.open_voting_cycles()
+    if len(cycles) == 1:
+        return redirect(url_for("ballots.vote", slug=cycles[0].slug))
+    upcoming = [
+        (cycle, cycle.phase(PhaseKind.VOTING))
+        for cycle in list_public_cycles()
+        if cycle not in cycles and cycle.phase(PhaseKind.VOTING) is not None and not cycle.voting_has_closed()
+    ]
+    return render_template("ballots/vote_now.html", cycles=cycles, upcoming=upcoming)
+
+
 @bp.route("/cycles/<slug>/vote")
 @public
 def vote(slug: str):
     cycle = get_public_cycle(slug) or abort(404)
     voter = current_voter()
+    statuses = services.voting_overview(cycle, voter)
     return render_template(
         "ballots/vote.html",
         cycle=cycle,
         voter=voter,
-        statuses=services.voting_overview(cycle, voter),
+        statuses=statuses,
+        progress=services.voting_progress(statuses) if voter is not None else None,
+        voting_open=cycle.is_in(PhaseKind.VOTING),
+        voting_phase=cycle.phase(PhaseKind.VOTING),
         code_form=AccessCodeForm(formdata=None),
         receipts=session.get(RECEIPTS_KEY, {}),
         kiosk=bool(session.get(KIOSK_KEY)),
@@ -372,6 +393,40 @@ def receipt(budget_id: int):
         abort(404)
     proposals = [c.proposal for c in ballot.choices]
     return _render_receipt(budget, ballot, code, proposals)
+
+
+#: Session key: the answer of the last "Check your ballot", shown after the redirect.
+CHECK_KEY = "receipt_check"
+
+
+@bp.route("/receipts/check", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["PBVOTE_ACCESS_CODE_LIMIT"], methods=["POST"])
+def check_receipt():
+    """Anyone, from any device, during voting and after: is the ballot with this tracking code
+    counted?  Never what it contains.  A POST answers with a redirect to this page (the answer
+    kept in the session), so Back and Reload never resubmit the form."""
+    form = ReceiptCheckForm()
+    if form.validate_on_submit():
+        session[CHECK_KEY] = services.check_tracking_code(form.tracking_code.data)
+        return redirect(url_for("ballots.check_receipt"), 303)
+    status = 400 if form.errors else 200
+    return render_template("ballots/check.html", form=form, answer=session.get(CHECK_KEY)), status
+
+
+@bp.route("/account/votes")
+@login_required
+def my_votes():
+    """The signed-in voter's votes: where and when they took part, and the receipts this browser
+    holds.  The account never keeps tracking codes (docs/voting.md, "Receipts and accounts")."""
+    voter = current_voter()
+    return render_template(
+        "ballots/my_votes.html",
+        votes=services.participations_of(current_user._get_current_object()),
+        receipts=session.get(RECEIPTS_KEY, {}),
+        kiosk=bool(session.get(KIOSK_KEY)),
+        voter=voter,
+    )
 
 
 @bp.route("/cycles/<slug>/counted-ballots", methods=["GET", "POST"])

@@ -96,6 +96,7 @@ def _render_show(proposal: Proposal, status: int = 200, **forms):
         is_author=services.is_author(me, proposal), has_supported=services.has_supported(me, proposal),
         qualifies=services.qualifies_for_review(proposal),
         support_open=proposal.status == ProposalStatus.SUBMITTED and proposal.cycle.is_in(cycle_services.PhaseKind.SUBMISSION),
+        on_ballot_now=proposal.status == ProposalStatus.FEASIBLE and proposal.cycle.is_in(cycle_services.PhaseKind.VOTING),
         can_edit_comment=lambda c: services.can_edit_comment(me, c),
         button_form=EmptyForm(), flag_form=FlagForm(formdata=None), moderate_form=ModerateForm(formdata=None),
         frequency_label=FREQUENCY_LABELS.get, pledge_kind_label=PLEDGE_KIND_LABELS.get,
