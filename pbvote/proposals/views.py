@@ -424,6 +424,8 @@ def moderate_comment(comment_id: int):
             flash(error.message, "error")
         else:
             flash(_("Comment hidden.") if comment.is_hidden else _("Comment restored."), "success")
+    if request.form.get("return_to") == "queue":  # acted on in the moderation queue: stay there
+        return redirect(url_for("proposals.moderation_queue", _anchor=f"comment-{comment.id}")), 303
     return redirect(url_for("proposals.show", proposal_id=comment.proposal_id, _anchor=f"comment-{comment.id}")), 303
 
 
@@ -433,6 +435,23 @@ def moderation(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     return render_template("proposals/moderation.html", cycle=cycle, comments=services.flagged_comments(cycle),
                            moderate_form=ModerateForm(formdata=None))
+
+
+@bp.route("/moderation")
+@role_required(Role.MODERATOR)
+def moderation_queue():
+    """The moderators' work queue (the header's link): reported comments of every cycle, each
+    hidden or restored in place, with the reason kept in the moderation log."""
+    return render_template("proposals/moderation.html", cycle=None, comments=services.flagged_comments(),
+                           moderate_form=ModerateForm(formdata=None))
+
+
+@bp.route("/review")
+@role_required(Role.REVIEWER)
+def review_queues():
+    """The reviewers' work queue (the header's link): each cycle and how many proposals await
+    review there."""
+    return render_template("proposals/review_queues.html", queues=services.awaiting_review_counts())
 
 
 # -- review ---------------------------------------------------------------------------------------

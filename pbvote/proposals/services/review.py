@@ -149,6 +149,17 @@ def merge_proposal(reviewer: User, source: Proposal, target: Proposal, reason: s
     return target
 
 
+def awaiting_review_counts() -> list[tuple[Cycle, int]]:
+    """Every cycle with how many of its proposals await review (submitted), the most recent cycle
+    first: the reviewers' way in to their queues."""
+    waiting = dict(db.session.execute(
+        sa.select(Proposal.cycle_id, sa.func.count()).where(Proposal.status == ProposalStatus.SUBMITTED)
+        .group_by(Proposal.cycle_id)
+    ).all())
+    cycles = db.session.scalars(sa.select(Cycle).order_by(Cycle.created_at.desc(), Cycle.id.desc()))
+    return [(cycle, waiting.get(cycle.id, 0)) for cycle in cycles]
+
+
 def review_queue(cycle: Cycle) -> list[Proposal]:
     """Proposals awaiting review (submitted), oldest first, with reviewed ones after them."""
     return list(db.session.scalars(
