@@ -126,6 +126,12 @@ class TrackingCheckForm(FlaskForm):
     )
 
 
+class BirthYearForm(FlaskForm):
+    """Asked on the voting page of a cycle with a minimum age, of an account that has not said."""
+
+    birth_year = BoundedIntegerField(_l("Year of birth"), validators=[DataRequired()])
+
+
 class ReceiptCheckForm(FlaskForm):
     """"Check your ballot": anyone, from any device, with the tracking code of a receipt."""
 

@@ -29,10 +29,12 @@ from markupsafe import Markup, escape
 
 from pbvote import ratelimit, unit_of_work
 from pbvote.auth.models import Role
+from pbvote.auth.services import update_details
 from pbvote.auth.session import KIOSK_KEY, login_required, public, reset_browser_session, role_required
 from pbvote.ballots import services
 from pbvote.ballots.forms import (
     AccessCodeForm,
+    BirthYearForm,
     GenerateCodesForm,
     ReceiptCheckForm,
     TrackingCheckForm,
@@ -143,12 +145,40 @@ def vote_now():
     return render_template("ballots/vote_now.html", cycles=cycles, upcoming=upcoming)
 
 
-@bp.route("/cycles/<slug>/vote")
-@public
-def vote(slug: str):
+def _needs_birth_year(cycle: Cycle, voter: Voter | None) -> bool:
+    return bool(cycle.minimum_age) and voter is not None and voter.user is not None and voter.user.birth_year is None
+
+
+def _birth_year_form(cycle: Cycle, formdata=None) -> BirthYearForm:
+    form = BirthYearForm(formdata=formdata, prefix="age")
+    form.birth_year.description = _(
+        "Required to vote here: this vote is open to residents who are at least %(age)d years old this "
+        "year. Only the year is kept, on your account.", age=cycle.minimum_age,
+    )
+    return form
+
+
+@bp.route("/cycles/<slug>/birth-year", methods=["POST"])
+@login_required
+def set_birth_year(slug: str):
+    """The year of birth a cycle with a minimum age needs, asked on its voting page."""
     cycle = get_public_cycle(slug) or abort(404)
-    voter = current_voter()
+    form = _birth_year_form(cycle, formdata=request.form)
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            update_details(user, display_name=user.display_name, birth_year=form.birth_year.data)
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Thank you: your year of birth is saved."), "success")
+            return redirect(url_for("ballots.vote", slug=cycle.slug)), 303
+    return _render_vote(cycle, current_voter(), birth_form=form, status=400)
+
+
+def _render_vote(cycle: Cycle, voter: Voter | None, birth_form=None, status: int = 200):
     statuses = services.voting_overview(cycle, voter)
+    needs_year = _needs_birth_year(cycle, voter)
     return render_template(
         "ballots/vote.html",
         cycle=cycle,
@@ -160,7 +190,15 @@ def vote(slug: str):
         code_form=AccessCodeForm(formdata=None),
         receipts=session.get(RECEIPTS_KEY, {}),
         kiosk=bool(session.get(KIOSK_KEY)),
-    )
+        birth_form=(birth_form or _birth_year_form(cycle)) if needs_year else None,
+    ), status
+
+
+@bp.route("/cycles/<slug>/vote")
+@public
+def vote(slug: str):
+    cycle = get_public_cycle(slug) or abort(404)
+    return _render_vote(cycle, current_voter())
 
 
 def _code_failed(response) -> bool:

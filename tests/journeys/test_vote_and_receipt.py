@@ -118,3 +118,19 @@ def test_my_votes_lists_participations_and_only_this_devices_receipts(client, lo
     body = page.get_data(as_text=True)
     assert "City-wide" in body and "Not on this device" in body
     assert "does not keep your tracking codes" in body
+
+
+def test_a_cycle_with_a_minimum_age_asks_the_year_of_birth_as_required_and_says_why(client, login, make_user, voting_budget):
+    budget, _proposals = voting_budget(cycle={"minimum_age": 16})
+    voter = make_user(verified=True)
+    login(voter)
+    page = follow(client, client.get("/"), f"Vote {budget.cycle.name}")
+    body = page.get_data(as_text=True)
+    assert "Required to vote here: this vote is open to residents who are at least 16 years old" in body
+    assert re.search(r'<input[^>]*name="age-birth_year"[^>]*required', body)
+    path = f"/cycles/{budget.cycle.slug}/birth-year"
+    assert post_form(client, path, {"age-birth_year": ""}, token_page="/").status_code == 400
+    response = post_form(client, path, {"age-birth_year": "2000"}, token_page="/")
+    assert response.status_code == 303
+    body = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "age-birth_year" not in body and "Vote in City-wide" in body
