@@ -20,6 +20,7 @@ from pbvote.cycles import services as cycle_services
 from pbvote.extensions import db
 from pbvote.proposals import services as proposal_services
 from pbvote.proposals.models import ProposalStatus
+from pbvote.timeutil import utcnow
 
 bp = Blueprint("main", __name__)
 
@@ -68,7 +69,7 @@ def cycle(slug: str):
     return render_template(
         "main/cycle.html", cycle=cycle, overview=proposal_services.cycle_overview(cycle),
         proposals=proposal_services.most_supported(cycle, limit=10), feasible_status=ProposalStatus.FEASIBLE,
-        vote=vote_call(cycle),
+        vote=vote_call(cycle), submission_phase=cycle.phase(PhaseKind.SUBMISSION), now=utcnow(),
     )
 
 

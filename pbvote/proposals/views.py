@@ -24,6 +24,7 @@ from pbvote.proposals import services
 from pbvote.proposals.forms import (FREQUENCY_LABELS, PLEDGE_KIND_LABELS, CommentEditForm, CommentForm, FlagForm, ImageForm, InviteForm, ListForm,
                                     ModerateForm, PledgeForm, ProposalForm, RespondForm, ReviewForm)
 from pbvote.proposals.labels import STATUS_LABELS, status_label
+from pbvote.timeutil import utcnow
 from pbvote.proposals.models import PUBLIC_STATUSES, Coauthor, Comment, Pledge, Proposal, ProposalImage, ProposalStatus
 
 bp = Blueprint("proposals", __name__)
@@ -144,6 +145,12 @@ def _proposal_error(form, error: DomainError) -> None:
 @login_required
 def new(slug: str):
     cycle = cycle_services.get_public_cycle(slug) or abort(404)
+    if not cycle.is_in(cycle_services.PhaseKind.SUBMISSION):
+        # No form to fill in for nothing: when proposals open (or when they closed) instead.
+        return render_template(
+            "proposals/submissions_closed.html", cycle=cycle, phase=cycle.phase(cycle_services.PhaseKind.SUBMISSION),
+            now=utcnow(),
+        ), 409 if request.method == "POST" else 200
     form = _proposal_form(cycle)
     if form.validate_on_submit():
         try:
