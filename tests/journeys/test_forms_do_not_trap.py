@@ -35,3 +35,24 @@ def test_after_submissions_close_the_form_says_they_ended(client, login, make_us
     login(make_user())
     body = client.get(f"/cycles/{cycle.slug}/proposals/new").get_data(as_text=True)
     assert "The time for proposals ended on" in body and 'name="title"' not in body
+
+
+def test_a_frozen_budgets_rules_are_read_only_and_its_name_still_saves(client, login, make_user, voting_budget, cast):
+    import re
+
+    budget, proposals = voting_budget(ballot_type="knapsack")
+    cast(make_user(verified=True), budget, [proposals[0]])
+    login(make_user("staff"))
+    page = client.get(f"/staff/budgets/{budget.id}")
+    body = page.get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="total"[^>]*readonly', body)
+    assert re.search(r'<select[^>]*name="ballot_type"[^>]*disabled|<select[^>]*disabled[^>]*name="ballot_type"', body)
+    assert not re.search(r'<input[^>]*name="name"[^>]*readonly', body)
+    form = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', body))
+    form.update({"name": "City-wide (renamed)", "position": "0"})
+    for name in ("tally_rule", "utility", "completion", "tie_break", "ballot_type", "district"):
+        assert name in form or name == "district", name  # each disabled choice is sent alongside
+    response = client.post(f"/staff/budgets/{budget.id}", data=form)
+    assert response.status_code == 302, re.findall(r"class=\"error\"[^<]*<|role=\"alert\">\s*<p>[^<]*", response.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(type(budget), budget.id).name == "City-wide (renamed)"
