@@ -95,6 +95,7 @@ def _render_show(proposal: Proposal, status: int = 200, **forms):
         "proposals/show.html", proposal=proposal, cycle=proposal.cycle, me=me,
         threads=services.comment_threads(proposal), can_edit=services.can_edit(me, proposal),
         is_author=services.is_author(me, proposal), has_supported=services.has_supported(me, proposal),
+        merged_from=services.merged_into(proposal),
         qualifies=services.qualifies_for_review(proposal),
         support_open=proposal.status == ProposalStatus.SUBMITTED and proposal.cycle.is_in(cycle_services.PhaseKind.SUBMISSION),
         on_ballot_now=proposal.status == ProposalStatus.FEASIBLE and proposal.cycle.is_in(cycle_services.PhaseKind.VOTING),
@@ -480,9 +481,7 @@ def review(proposal_id: int):
         abort(404)  # the proposal page's visibility rule: others' drafts stay private
     cycle = proposal.cycle
     form = ReviewForm()
-    form.target.choices = [("", "—")] + [
-        (p.id, f"#{p.id} {p.title}") for p in services.review_queue(cycle) if p.id != proposal.id
-    ]
+    form.target.choices = [("", "—")] + [(p.id, f"#{p.id} {p.title}") for p in services.merge_targets(proposal)]
     if not form.is_submitted():
         form.final.data = from_minor_units(proposal.final_amount or proposal.estimated_amount, cycle.currency)
     if form.validate_on_submit():

@@ -56,3 +56,21 @@ def test_a_frozen_budgets_rules_are_read_only_and_its_name_still_saves(client, l
     assert response.status_code == 302, re.findall(r"class=\"error\"[^<]*<|role=\"alert\">\s*<p>[^<]*", response.get_data(as_text=True))
     db.session.expire_all()
     assert db.session.get(type(budget), budget.id).name == "City-wide (renamed)"
+
+
+def test_merges_go_only_into_feasible_proposals_of_the_same_budget_and_the_target_shows_them(client, login, make_user, make_cycle, make_proposal):
+    cycle = make_cycle("review", budgets=[{"name": "North", "total_amount": 100_000_00}, {"name": "South", "total_amount": 100_000_00}])
+    north, south = cycle.budgets
+    source = make_proposal(cycle, budget=north, status="submitted", title="Bench at the pond")
+    feasible = make_proposal(cycle, budget=north, status="feasible", title="Pond park upgrade")
+    make_proposal(cycle, budget=north, status="submitted", title="Submitted elsewhere")
+    make_proposal(cycle, budget=south, status="feasible", title="Other budget park")
+    login(make_user("reviewer"))
+    body = client.get(f"/review/proposals/{source.id}").get_data(as_text=True)
+    assert "Pond park upgrade" in body
+    assert "Submitted elsewhere" not in body and "Other budget park" not in body
+    response = post_form(client, f"/review/proposals/{source.id}",
+                         {"decision": "merge", "target": str(feasible.id), "reason": "Same pond."}, token_page="/")
+    assert response.status_code in (302, 303), response.status_code
+    page = client.get(f"/proposals/{feasible.id}").get_data(as_text=True)
+    assert "Merged into this proposal:" in page and "Bench at the pond" in page and "Same pond." in page

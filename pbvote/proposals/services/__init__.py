@@ -64,6 +64,8 @@ from pbvote.proposals.services.queries import (
 )
 from pbvote.proposals.services.review import (
     awaiting_review_counts,
+    merge_targets,
+    merged_into,
     REVIEWABLE_STATUSES,
     mark_feasible,
     mark_unfeasible,
@@ -126,6 +128,8 @@ __all__ = [
     "respond_to_invitation",
     "review_queue",
     "awaiting_review_counts",
+    "merge_targets",
+    "merged_into",
     "search_statement",
     "sniff_image_type",
     "submit_proposal",
