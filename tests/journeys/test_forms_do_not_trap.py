@@ -74,3 +74,17 @@ def test_merges_go_only_into_feasible_proposals_of_the_same_budget_and_the_targe
     assert response.status_code in (302, 303), response.status_code
     page = client.get(f"/proposals/{feasible.id}").get_data(as_text=True)
     assert "Merged into this proposal:" in page and "Bench at the pond" in page and "Same pond." in page
+
+
+def test_times_are_shown_without_seconds_with_their_zone_in_the_visitors_language(app):
+    from datetime import datetime
+
+    from flask_babel import force_locale
+
+    from pbvote.templating import datetime_format
+
+    moment = datetime(2026, 12, 4, 19, 25, 8)
+    with app.test_request_context("/"):
+        assert datetime_format(moment) == "Dec 4, 2026, 7:25\u202fPM UTC" or datetime_format(moment) == "Dec 4, 2026, 7:25 PM UTC"
+        with force_locale("pl"):
+            assert datetime_format(moment) == "4 gru 2026, 19:25 UTC"
