@@ -319,6 +319,11 @@ def up_command(host, port, workers, threads, demo, with_worker):
     if demo and empty and not production:
         load_demo()
         click.echo("Loaded the demo city into the empty database.")
+    lines: list[str] = []
+    if not production:
+        # Read now, before the connections are closed: the demo's sign-ins and unused codes only
+        # when the demo is there; otherwise how to load it.
+        print_demo_sign_ins(lines.append)
     db.session.remove()
     db.engine.dispose()  # never share connections with the server's worker processes
 
@@ -327,8 +332,8 @@ def up_command(host, port, workers, threads, demo, with_worker):
     click.echo("")
     click.echo(f"pbvote is running at {url}  (Ctrl+C to stop)")
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
-    if not production:
-        print_demo_sign_ins(click.echo)
+    for line in lines:
+        click.echo(line)
     worker = start_worker() if with_worker else None
     if worker is not None:
         click.echo(f"Mail worker: running (process {worker.pid}); e-mail goes to {settings.describe()}.")

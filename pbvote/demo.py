@@ -401,7 +401,12 @@ def load_demo(now: datetime | None = None) -> bool:
 
 
 def print_demo_sign_ins(echo: Callable[[str], None]) -> None:
-    """Print the demo accounts (all share the password :data:`DEMO_PASSWORD`)."""
+    """Print the demo accounts (all share the password :data:`DEMO_PASSWORD`) and the demo access
+    codes still unused — only when the demo city is loaded; otherwise say how to load it."""
+    if not demo_loaded():
+        echo("")
+        echo("The demo city is not loaded (no demo sign-ins or access codes). To add it: pbvote demo")
+        return
     echo("")
     echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for email, _name, role, _district in DEMO_ACCOUNTS:

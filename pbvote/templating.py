@@ -13,7 +13,7 @@ import markdown as markdown_lib
 import nh3
 from babel.numbers import format_currency, get_currency_precision
 from flask import Flask, current_app, g, get_flashed_messages, render_template, request
-from flask_babel import format_datetime, get_locale, get_timezone, get_translations
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, get_translations
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -63,7 +63,10 @@ _NAMED_FORMATS = frozenset({"short", "medium", "long", "full"})
 
 
 def datetime_format(value: datetime | None, fmt: str = "medium") -> str:
-    """A UTC timestamp in the visitor's language and time zone (Flask-Babel's ``format_datetime``)."""
+    """A UTC timestamp in the visitor's language and time zone (Flask-Babel's ``format_datetime``).
+
+    ``medium`` (the default) is the language's medium date and short time, never seconds, followed
+    by the zone it is shown in ("Dec 4, 2026, 7:25 PM UTC", "4 gru 2026, 20:25 Europe/Warsaw")."""
     if value is None:
         return ""
     if fmt not in _NAMED_FORMATS:
@@ -75,7 +78,18 @@ def datetime_format(value: datetime | None, fmt: str = "medium") -> str:
 
 @lru_cache(maxsize=1024)
 def _format_datetime(value: datetime, fmt: str, locale: str, zone: str) -> str:
-    return format_datetime(value, fmt)  # the request's locale and zone: the ones in the key
+    # The request's locale and zone: the ones in the key.
+    if fmt != "medium":
+        return format_datetime(value, fmt)
+    pattern = str(get_locale().datetime_formats["medium"])  # "{1}, {0}": date, then time
+    text = pattern.replace("{1}", format_date(value, "medium")).replace("{0}", format_time(value, "short"))
+    return f"{text} {zone_label(zone)}"
+
+
+def zone_label(zone: str) -> str:
+    """How a time zone is named beside a time: ``UTC``, else its IANA name (``Europe/Warsaw``),
+    the same in every language."""
+    return "UTC" if zone in ("UTC", "Etc/UTC", "GMT") else zone
 
 
 def request_translations():

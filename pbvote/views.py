@@ -5,24 +5,62 @@ budgets) and its proposals (how many, the most supported), so it belongs to no s
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, render_template
 
 from pbvote.auth.session import public
+from pbvote.ballots import services as ballot_services
+from pbvote.ballots.services import VotingProgress
+from pbvote.ballots.views import current_voter
+from pbvote.cycles.models import PhaseKind
 from pbvote.cycles import services as cycle_services
 from pbvote.extensions import db
 from pbvote.proposals import services as proposal_services
 from pbvote.proposals.models import ProposalStatus
 from pbvote.results.publication import live_publications
+from pbvote.timeutil import utcnow
 
 bp = Blueprint("main", __name__)
+
+
+@dataclass(frozen=True)
+class VoteCall:
+    """The call to vote on a cycle's card and page: until when, and how far the visitor is
+    (``progress.eligible`` is 0 while they are not known: not signed in, no access code)."""
+
+    ends_at: datetime
+    progress: VotingProgress
+
+    @property
+    def voted(self) -> int:
+        return self.progress.voted
+
+    @property
+    def eligible(self) -> int:
+        return self.progress.eligible
+
+
+def vote_call(cycle) -> VoteCall | None:
+    """While ``cycle`` is voting, its :class:`VoteCall`; else None (no call to vote)."""
+    if not cycle.is_in(PhaseKind.VOTING):
+        return None
+    voter = current_voter()
+    progress = VotingProgress(voted=0, eligible=0)
+    if voter is not None:
+        progress = ballot_services.voting_progress(ballot_services.voting_overview(cycle, voter))
+    return VoteCall(cycle.phase(PhaseKind.VOTING).ends_at, progress)
 
 
 @bp.route("/")
 @public
 def index():
     cycles = cycle_services.list_public_cycles()
-    return render_template("main/index.html", cycles=cycles, overview=proposal_services.cycle_overview)
+    return render_template(
+        "main/index.html", cycles=cycles, overview=proposal_services.cycle_overview, vote_call=vote_call
+    )
 
 
 @bp.route("/cycles/<slug>")
@@ -33,6 +71,7 @@ def cycle(slug: str):
         "main/cycle.html", cycle=cycle, overview=proposal_services.cycle_overview(cycle),
         proposals=proposal_services.most_supported(cycle, limit=10), feasible_status=ProposalStatus.FEASIBLE,
         results=live_publications(cycle) if cycle.voting_has_closed() else {},
+        vote=vote_call(cycle), submission_phase=cycle.phase(PhaseKind.SUBMISSION), now=utcnow(),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Callable
 import sqlalchemy as sa
 
 from pbvote.ballots import services
-from pbvote.ballots.models import AccessCode, AccessCodeBatch
+from pbvote.ballots.models import AccessCode, AccessCodeBatch, Participation
 from pbvote.ballots.services import Choice, Voter
 from pbvote.ballots.kinds import kind_of
 from pbvote.cycles.models import Cycle, PhaseKind
@@ -99,9 +99,25 @@ def add_past_ballots(cycle: Cycle, district_slug: str, voters: int) -> int:
     return cast
 
 
-def print_demo_codes(echo: Callable[[str], None]) -> None:
-    """Print a few unused demo access codes (to vote without an account)."""
-    echo("")
-    echo("Demo access codes (vote without an account at /vote/code; Riverside and City-wide):")
+def unused_demo_codes() -> list[str]:
+    """The spare demo codes nobody has voted with, redeemed into an account or cancelled yet."""
+    unused = []
     for code in demo_codes()[DEMO_VOTERS:]:
+        row = services.find_access_code(code)
+        if row is None or row.is_void or row.redeemed_at is not None:
+            continue
+        if db.session.scalar(sa.select(Participation.id).where(Participation.access_code_id == row.id).limit(1)) is None:
+            unused.append(code)
+    return unused
+
+
+def print_demo_codes(echo: Callable[[str], None]) -> None:
+    """Print the demo access codes still unused (to vote without an account), or say none is left."""
+    codes = unused_demo_codes()
+    echo("")
+    if not codes:
+        echo("Every demo access code has been used; staff can make more under Manage cycles → Access codes.")
+        return
+    echo("Demo access codes, unused (vote without an account at /vote/code; Riverside and City-wide):")
+    for code in codes:
         echo(f"  {services.format_code(code)}")

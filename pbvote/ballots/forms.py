@@ -126,6 +126,22 @@ class TrackingCheckForm(FlaskForm):
     )
 
 
+class BirthYearForm(FlaskForm):
+    """Asked on the voting page of a cycle with a minimum age, of an account that has not said."""
+
+    birth_year = BoundedIntegerField(_l("Year of birth"), validators=[DataRequired()])
+
+
+class ReceiptCheckForm(FlaskForm):
+    """"Check your ballot": anyone, from any device, with the tracking code of a receipt."""
+
+    tracking_code = StringField(
+        _l("Tracking code"),
+        validators=[DataRequired(), Length(max=60)],
+        description=_l("The tracking code printed on your receipt, for example ABCD-EFGH-…; dashes and spaces do not matter."),
+    )
+
+
 class GenerateCodesForm(FlaskForm):
     target = SelectField(_l("Codes for"), validators=[DataRequired()])
     count = BoundedIntegerField(

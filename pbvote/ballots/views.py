@@ -29,11 +29,14 @@ from markupsafe import Markup, escape
 
 from pbvote import ratelimit, unit_of_work
 from pbvote.auth.models import Role
-from pbvote.auth.session import KIOSK_KEY, public, reset_browser_session, role_required
+from pbvote.auth.services import update_details
+from pbvote.auth.session import KIOSK_KEY, login_required, public, reset_browser_session, role_required
 from pbvote.ballots import services
 from pbvote.ballots.forms import (
     AccessCodeForm,
+    BirthYearForm,
     GenerateCodesForm,
+    ReceiptCheckForm,
     TrackingCheckForm,
     VoidBallotForm,
     VoidCodeForm,
@@ -43,8 +46,8 @@ from pbvote.ballots.models import AccessCode, AccessCodeBatch, BallotChannel
 from pbvote.ballots.services import Voter
 from pbvote.ballots.kinds import kind_of
 from pbvote.ballots.labels import channel_label
-from pbvote.cycles.models import Budget, Cycle
-from pbvote.cycles.services import get_public_cycle
+from pbvote.cycles.models import Budget, Cycle, PhaseKind
+from pbvote.cycles.services import get_public_cycle, list_public_cycles
 from pbvote.errors import DomainError, InvalidBallot
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option
@@ -126,20 +129,76 @@ def _voter_or_redirect(budget: Budget):
 # -- voting -----------------------------------------------------------------------------------
 
 
-@bp.route("/cycles/<slug>/vote")
+@bp.route("/vote")
 @public
-def vote(slug: str):
+def vote_now():
+    """The header's "Vote" link: straight to the voting page when one cycle is voting, a choice
+    when several are, and when none is, which cycles will vote and when."""
+    cycles = services.open_voting_cycles()
+    if len(cycles) == 1:
+        return redirect(url_for("ballots.vote", slug=cycles[0].slug))
+    upcoming = [
+        (cycle, cycle.phase(PhaseKind.VOTING))
+        for cycle in list_public_cycles()
+        if cycle not in cycles and cycle.phase(PhaseKind.VOTING) is not None and not cycle.voting_has_closed()
+    ]
+    return render_template("ballots/vote_now.html", cycles=cycles, upcoming=upcoming)
+
+
+def _needs_birth_year(cycle: Cycle, voter: Voter | None) -> bool:
+    return bool(cycle.minimum_age) and voter is not None and voter.user is not None and voter.user.birth_year is None
+
+
+def _birth_year_form(cycle: Cycle, formdata=None) -> BirthYearForm:
+    form = BirthYearForm(formdata=formdata, prefix="age")
+    form.birth_year.description = _(
+        "Required to vote here: this vote is open to residents who are at least %(age)d years old this "
+        "year. Only the year is kept, on your account.", age=cycle.minimum_age,
+    )
+    return form
+
+
+@bp.route("/cycles/<slug>/birth-year", methods=["POST"])
+@login_required
+def set_birth_year(slug: str):
+    """The year of birth a cycle with a minimum age needs, asked on its voting page."""
     cycle = get_public_cycle(slug) or abort(404)
-    voter = current_voter()
+    form = _birth_year_form(cycle, formdata=request.form)
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            update_details(user, display_name=user.display_name, birth_year=form.birth_year.data)
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            flash(_("Thank you: your year of birth is saved."), "success")
+            return redirect(url_for("ballots.vote", slug=cycle.slug)), 303
+    return _render_vote(cycle, current_voter(), birth_form=form, status=400)
+
+
+def _render_vote(cycle: Cycle, voter: Voter | None, birth_form=None, status: int = 200):
+    statuses = services.voting_overview(cycle, voter)
+    needs_year = _needs_birth_year(cycle, voter)
     return render_template(
         "ballots/vote.html",
         cycle=cycle,
         voter=voter,
-        statuses=services.voting_overview(cycle, voter),
+        statuses=statuses,
+        progress=services.voting_progress(statuses) if voter is not None else None,
+        voting_open=cycle.is_in(PhaseKind.VOTING),
+        voting_phase=cycle.phase(PhaseKind.VOTING),
         code_form=AccessCodeForm(formdata=None),
         receipts=session.get(RECEIPTS_KEY, {}),
         kiosk=bool(session.get(KIOSK_KEY)),
-    )
+        birth_form=(birth_form or _birth_year_form(cycle)) if needs_year else None,
+    ), status
+
+
+@bp.route("/cycles/<slug>/vote")
+@public
+def vote(slug: str):
+    cycle = get_public_cycle(slug) or abort(404)
+    return _render_vote(cycle, current_voter())
 
 
 def _code_failed(response) -> bool:
@@ -373,6 +432,40 @@ def receipt(budget_id: int):
         abort(404)
     proposals = [c.proposal for c in ballot.choices]
     return _render_receipt(budget, ballot, code, proposals)
+
+
+#: Session key: the answer of the last "Check your ballot", shown after the redirect.
+CHECK_KEY = "receipt_check"
+
+
+@bp.route("/receipts/check", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["PBVOTE_ACCESS_CODE_LIMIT"], methods=["POST"])
+def check_receipt():
+    """Anyone, from any device, during voting and after: is the ballot with this tracking code
+    counted?  Never what it contains.  A POST answers with a redirect to this page (the answer
+    kept in the session), so Back and Reload never resubmit the form."""
+    form = ReceiptCheckForm()
+    if form.validate_on_submit():
+        session[CHECK_KEY] = services.check_tracking_code(form.tracking_code.data)
+        return redirect(url_for("ballots.check_receipt"), 303)
+    status = 400 if form.errors else 200
+    return render_template("ballots/check.html", form=form, answer=session.get(CHECK_KEY)), status
+
+
+@bp.route("/account/votes")
+@login_required
+def my_votes():
+    """The signed-in voter's votes: where and when they took part, and the receipts this browser
+    holds.  The account never keeps tracking codes (docs/voting.md, "Receipts and accounts")."""
+    voter = current_voter()
+    return render_template(
+        "ballots/my_votes.html",
+        votes=services.participations_of(current_user._get_current_object()),
+        receipts=session.get(RECEIPTS_KEY, {}),
+        kiosk=bool(session.get(KIOSK_KEY)),
+        voter=voter,
+    )
 
 
 @bp.route("/cycles/<slug>/counted-ballots", methods=["GET", "POST"])

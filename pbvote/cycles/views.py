@@ -17,7 +17,7 @@ from pbvote.auth.session import role_required
 from pbvote.cycles import services
 from pbvote.cycles.forms import BudgetForm, CategoryForm, CycleForm, PhasesForm
 from pbvote.cycles.labels import PHASE_LABELS, phase_label
-from pbvote.cycles.models import PHASE_ORDER, Budget, Category, Cycle
+from pbvote.cycles.models import PHASE_ORDER, Budget, Category, Cycle, PhaseKind
 from pbvote.errors import DomainError
 from pbvote.extensions import db
 from pbvote.forms import EmptyForm, add_form_error
@@ -78,7 +78,7 @@ def _render_cycle(cycle: Cycle, form=None, phases_form=None, category_form=None,
         phases_form=phases_form or _phases_form(cycle),
         category_form=category_form or CategoryForm(formdata=None, prefix="category"),
         button_form=EmptyForm(), frozen=services.is_frozen(cycle),
-        next_phase=services.next_phase(cycle), phase_order=PHASE_ORDER,
+        next_phase=services.next_phase(cycle), phase_order=PHASE_ORDER, current_phase=cycle.current_phase(),
     ), status
 
 
@@ -124,11 +124,23 @@ def set_phases(cycle_id: int):
     return _render_cycle(cycle, phases_form=form, status=400)
 
 
-@staff_bp.route("/cycles/<id:cycle_id>/advance", methods=["POST"])
+@staff_bp.route("/cycles/<id:cycle_id>/advance", methods=["GET", "POST"])
 @role_required(Role.STAFF)
 def advance_phase(cycle_id: int):
+    """Start the next phase now, after a confirmation page that says what ends and what starts
+    early (the GET); the POST does it."""
     cycle = db.get_or_404(Cycle, cycle_id)
-    if not EmptyForm().validate_on_submit():
+    form = EmptyForm()
+    upcoming = services.next_phase(cycle)
+    if request.method == "GET":
+        if upcoming is None:
+            flash(_("There is no later phase to move to. Add one in the phase dates first."), "error")
+            return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle.id))
+        return render_template(
+            "cycles/staff/advance.html", cycle=cycle, form=form, current=cycle.current_phase(), upcoming=upcoming,
+            voting=PhaseKind.VOTING,
+        )
+    if not form.validate_on_submit():
         abort(400)
     try:
         phase = services.advance_phase(_me(), cycle)

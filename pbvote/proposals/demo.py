@@ -5,6 +5,7 @@ Called by :func:`pbvote.demo.load_demo` before its commit; deterministic like th
 """
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -41,6 +42,22 @@ PLEDGES = [
     ("Riverside community garden", "maria.santos@demo.pbvote.org", PledgeKind.TIME, 4, PledgeFrequency.MONTHLY,
      "Run a seed-swap and planting morning."),
 ]
+#: Comments any proposal may draw (text, days ago), picked per proposal by a seeded generator.
+GENERAL_COMMENTS = [
+    ("Great idea. Is there an estimate of the yearly upkeep?", 57),
+    ("I would use this every week with my kids.", 52),
+    ("Please think of people with pushchairs and wheelchairs when choosing the place.", 49),
+    ("Could this be done together with the road works planned next year? It might save money.", 47),
+    ("We tried something similar in my old neighbourhood; it worked well once it had lighting.", 44),
+    ("How will the neighbours be consulted about the exact location?", 41),
+]
+#: Help any proposal may be offered: (kind, description).
+GENERAL_PLEDGES = [
+    (PledgeKind.SPACE, "Our shop's back room for the planning meetings."),
+    (PledgeKind.SKILLS, "I am a graphic designer: I can make the signs and the leaflet."),
+    (PledgeKind.MATERIALS, "Tools from our tenants' association shed, on loan."),
+    (PledgeKind.SKILLS, "Translate the information board into Polish and Arabic."),
+]
 COAUTHORS = [
     ("Plant 400 street trees", "maria.santos@demo.pbvote.org", CoauthorStatus.ACCEPTED),
     ("Riverside community garden", "amina.diallo@demo.pbvote.org", CoauthorStatus.ACCEPTED),
@@ -64,14 +81,31 @@ def add_demo_participation(cycle: Cycle, now: datetime) -> None:
         merged.merged_into.coauthors.append(Coauthor(user_id=merged.author_id, status=CoauthorStatus.ACCEPTED,
                                                      credited_from_id=merged.id, responded_at=now))
 
-    # Supports: a deterministic share of the residents for every public proposal; counts match the rows.
-    for index, proposal in enumerate(sorted(proposals.values(), key=lambda p: p.id)):
-        if proposal.status == ProposalStatus.DRAFT:
-            continue
-        chosen = [u for n, u in enumerate(residents) if (n * 7 + index * 3) % 5 < 3]
+    # Supports: each public proposal draws its own popularity (seeded), so "most supported" has an
+    # order to show; authors do not support their own proposal.  Counts match the rows.
+    rng = random.Random("pbvote-demo-participation")
+    public = [p for p in sorted(proposals.values(), key=lambda p: p.id) if p.status != ProposalStatus.DRAFT]
+    shares = [0.1 + 0.9 * i / max(len(public) - 1, 1) for i in range(len(public))]
+    rng.shuffle(shares)
+    for proposal, share in zip(public, shares):
+        others = [u for u in residents if u.id != proposal.author_id]
+        chosen = sorted(rng.sample(others, max(1, round(share * len(others)))), key=lambda u: u.id)
         for user in chosen:
             db.session.add(Support(proposal_id=proposal.id, user_id=user.id, created_at=proposal.submitted_at))
         proposal.support_count = len(chosen)
+
+    # A discussion of its own under each public proposal: none, a question, or a few voices.
+    for proposal in public:
+        count = rng.choice((0, 0, 1, 1, 2, 3))
+        for n, (text, days) in enumerate(rng.sample(GENERAL_COMMENTS, count)):
+            writer = rng.choice([u for u in residents if u.id != proposal.author_id])
+            db.session.add(Comment(proposal_id=proposal.id, author_id=writer.id, body=text,
+                                   created_at=now - timedelta(days=days, hours=n)))
+    for proposal in rng.sample(public, min(4, len(public))):
+        helper = rng.choice([u for u in residents if u.id != proposal.author_id])
+        kind, text = rng.choice(GENERAL_PLEDGES)
+        proposal.pledges.append(Pledge(user_id=helper.id, kind=kind, description=text,
+                                       created_at=now - timedelta(days=rng.randint(40, 58))))
 
     for title, email, kind, hours, frequency, text in PLEDGES:
         proposals[title].pledges.append(Pledge(user_id=users[email].id, kind=kind, hours=hours, frequency=frequency,

@@ -93,7 +93,8 @@ class ReviewForm(FlaskForm):
     explanation = TextAreaField(_l("Public explanation of the cost"), validators=[Optional(), Length(max=5000)],
                                 description=_l("Required when the final cost differs from the estimate."))
     reason = TextAreaField(_l("Public reason (not feasible or merged)"), validators=[Optional(), Length(max=5000)])
-    target = SelectField(_l("Merge into"), coerce=coerce_optional_int, validators=[Optional()])
+    target = SelectField(_l("Merge into"), coerce=coerce_optional_int, validators=[Optional()],
+                         description=_l("Only proposals of the same budget already found feasible are offered."))
 
 
 class ListForm(FlaskForm):

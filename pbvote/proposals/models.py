@@ -255,6 +255,8 @@ class Comment(db.Model):
     hidden_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     author: Mapped["User"] = relationship(foreign_keys=[author_id])  # noqa: F821
+    #: Read-only: the moderation queue names the proposal a reported comment belongs to.
+    proposal: Mapped[Proposal] = relationship(viewonly=True)
     parent: Mapped[Comment | None] = relationship(remote_side=[id], back_populates="replies")
     replies: Mapped[list[Comment]] = relationship(back_populates="parent", order_by="Comment.id")
 

@@ -24,6 +24,7 @@ from pbvote.proposals import services
 from pbvote.proposals.forms import (FREQUENCY_LABELS, PLEDGE_KIND_LABELS, CommentEditForm, CommentForm, FlagForm, ImageForm, InviteForm, ListForm,
                                     ModerateForm, PledgeForm, ProposalForm, RespondForm, ReviewForm)
 from pbvote.proposals.labels import STATUS_LABELS, status_label
+from pbvote.timeutil import utcnow
 from pbvote.proposals.models import PUBLIC_STATUSES, Coauthor, Comment, Pledge, Proposal, ProposalImage, ProposalStatus
 
 bp = Blueprint("proposals", __name__)
@@ -94,8 +95,10 @@ def _render_show(proposal: Proposal, status: int = 200, **forms):
         "proposals/show.html", proposal=proposal, cycle=proposal.cycle, me=me,
         threads=services.comment_threads(proposal), can_edit=services.can_edit(me, proposal),
         is_author=services.is_author(me, proposal), has_supported=services.has_supported(me, proposal),
+        merged_from=services.merged_into(proposal),
         qualifies=services.qualifies_for_review(proposal),
         support_open=proposal.status == ProposalStatus.SUBMITTED and proposal.cycle.is_in(cycle_services.PhaseKind.SUBMISSION),
+        on_ballot_now=proposal.status == ProposalStatus.FEASIBLE and proposal.cycle.is_in(cycle_services.PhaseKind.VOTING),
         can_edit_comment=lambda c: services.can_edit_comment(me, c),
         button_form=EmptyForm(), flag_form=FlagForm(formdata=None), moderate_form=ModerateForm(formdata=None),
         frequency_label=FREQUENCY_LABELS.get, pledge_kind_label=PLEDGE_KIND_LABELS.get,
@@ -143,6 +146,12 @@ def _proposal_error(form, error: DomainError) -> None:
 @login_required
 def new(slug: str):
     cycle = cycle_services.get_public_cycle(slug) or abort(404)
+    if not cycle.is_in(cycle_services.PhaseKind.SUBMISSION):
+        # No form to fill in for nothing: when proposals open (or when they closed) instead.
+        return render_template(
+            "proposals/submissions_closed.html", cycle=cycle, phase=cycle.phase(cycle_services.PhaseKind.SUBMISSION),
+            now=utcnow(),
+        ), 409 if request.method == "POST" else 200
     form = _proposal_form(cycle)
     if form.validate_on_submit():
         try:
@@ -423,6 +432,8 @@ def moderate_comment(comment_id: int):
             flash(error.message, "error")
         else:
             flash(_("Comment hidden.") if comment.is_hidden else _("Comment restored."), "success")
+    if request.form.get("return_to") == "queue":  # acted on in the moderation queue: stay there
+        return redirect(url_for("proposals.moderation_queue", _anchor=f"comment-{comment.id}")), 303
     return redirect(url_for("proposals.show", proposal_id=comment.proposal_id, _anchor=f"comment-{comment.id}")), 303
 
 
@@ -432,6 +443,23 @@ def moderation(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     return render_template("proposals/moderation.html", cycle=cycle, comments=services.flagged_comments(cycle),
                            moderate_form=ModerateForm(formdata=None))
+
+
+@bp.route("/moderation")
+@role_required(Role.MODERATOR)
+def moderation_queue():
+    """The moderators' work queue (the header's link): reported comments of every cycle, each
+    hidden or restored in place, with the reason kept in the moderation log."""
+    return render_template("proposals/moderation.html", cycle=None, comments=services.flagged_comments(),
+                           moderate_form=ModerateForm(formdata=None))
+
+
+@bp.route("/review")
+@role_required(Role.REVIEWER)
+def review_queues():
+    """The reviewers' work queue (the header's link): each cycle and how many proposals await
+    review there."""
+    return render_template("proposals/review_queues.html", queues=services.awaiting_review_counts())
 
 
 # -- review ---------------------------------------------------------------------------------------
@@ -453,9 +481,7 @@ def review(proposal_id: int):
         abort(404)  # the proposal page's visibility rule: others' drafts stay private
     cycle = proposal.cycle
     form = ReviewForm()
-    form.target.choices = [("", "—")] + [
-        (p.id, f"#{p.id} {p.title}") for p in services.review_queue(cycle) if p.id != proposal.id
-    ]
+    form.target.choices = [("", "—")] + [(p.id, f"#{p.id} {p.title}") for p in services.merge_targets(proposal)]
     if not form.is_submitted():
         form.final.data = from_minor_units(proposal.final_amount or proposal.estimated_amount, cycle.currency)
     if form.validate_on_submit():

@@ -32,12 +32,21 @@
     if (kind === "knapsack" || kind === "approval" || kind === "choose_one") {
       var spent = 0, count = 0;
       boxes.forEach(function (box) { if (box.checked) { spent += parseInt(box.dataset.cost, 10); count += 1; } });
+      // A project that no longer fits stays focusable (never "disabled": screen readers and the
+      // keyboard would skip it without a word); it says why, and refuses to be ticked.
       boxes.forEach(function (box) {
-        if (box.type !== "checkbox" || box.checked) { box.disabled = false; return; }
-        var tooDear = kind === "knapsack" && spent + parseInt(box.dataset.cost, 10) > budget;
-        var tooMany = max !== null && count >= max;
-        box.disabled = tooDear || tooMany;
-        box.closest(".project-choice").classList.toggle("does-not-fit", box.disabled);
+        var reason = "";
+        if (box.type === "checkbox" && !box.checked) {
+          if (kind === "knapsack" && spent + parseInt(box.dataset.cost, 10) > budget) {
+            reason = say("noFit", { left: fmt(budget - spent) });
+          } else if (max !== null && count >= max) {
+            reason = say("tooMany", { max: max });
+          }
+        }
+        var note = document.getElementById("fit-" + box.value);
+        if (reason) { box.setAttribute("aria-disabled", "true"); } else { box.removeAttribute("aria-disabled"); }
+        if (note) { note.textContent = reason; note.hidden = !reason; }
+        box.closest(".project-choice").classList.toggle("does-not-fit", !!reason);
       });
       if (kind === "knapsack") {
         summary.textContent = say("knapsack", { spent: fmt(spent), left: fmt(budget - spent), budget: fmt(budget) });
@@ -51,6 +60,18 @@
       summary.textContent = say("cumulative", { used: used, left: pointsTotal !== null ? pointsTotal - used : "" });
     }
   }
+  var alertBox = document.getElementById("ballot-alert");
+  form.addEventListener("click", function (event) {
+    var box = event.target;
+    if (box.name === "projects" && box.getAttribute("aria-disabled") === "true" && box.checked) {
+      event.preventDefault();  // the box goes back to unticked; say why, out loud
+      var note = document.getElementById("fit-" + box.value);
+      var label = form.querySelector("label[for='" + box.id + "'] strong");
+      if (alertBox) {
+        alertBox.textContent = say("refused", { title: label ? label.textContent : "", reason: note ? note.textContent : "" });
+      }
+    }
+  });
   form.addEventListener("change", update);
   form.addEventListener("input", update);
   update();

@@ -38,8 +38,17 @@ def test_knapsack_ballot_with_javascript_shows_the_running_total(app, live_serve
     expect(summary).to_contain_text("Remaining: €170,000")
     page.get_by_label(re.compile("Better lighting on riverside")).check()
     expect(summary).to_contain_text("Remaining: €75,000")
-    expect(page.get_by_label(re.compile("Outdoor gyms"))).to_be_disabled()  # €80,000 no longer fits
-    expect(page.get_by_label(re.compile("Repair café"))).to_be_enabled()
+    # €80,000 no longer fits: still focusable, says why (its description), refuses the tick aloud.
+    gyms = page.get_by_label(re.compile("Outdoor gyms"))
+    assert gyms.evaluate("el => !el.disabled")  # not the disabled property: keyboards still reach it
+    expect(gyms).to_have_attribute("aria-disabled", "true")
+    expect(gyms).to_have_accessible_description("Does not fit: €75,000 left")
+    gyms.focus()
+    expect(gyms).to_be_focused()
+    page.keyboard.press("Space")  # ticking it by keyboard, as a screen-reader user would
+    expect(gyms).not_to_be_checked()
+    expect(page.locator("#ballot-alert")).to_contain_text("cannot be added. Does not fit: €75,000 left")
+    expect(page.get_by_label(re.compile("Repair café"))).not_to_have_attribute("aria-disabled", "true")
     screenshot("ballot")
 
     page.get_by_role("button", name="Review my choices").click()

@@ -278,6 +278,10 @@ def test_merge_carries_supports_once_pledges_and_credits_authors(make_cycle, mak
         services.support_proposal(user, proposal)
     services.add_pledge(only_source, source, kind="materials", description="Paint")
     reviewer = make_user("reviewer")
+    with pytest.raises(InvalidInput):  # only into a feasible proposal
+        services.merge_proposal(reviewer, source, target, "Same street, same idea.")
+    target.status, target.final_amount = ProposalStatus.FEASIBLE, target.estimated_amount
+    db.session.flush()
     with pytest.raises(InvalidInput):
         services.merge_proposal(reviewer, source, target, "")
     with pytest.raises(InvalidInput):

@@ -49,7 +49,15 @@ from pbvote.ballots.services.casting import (
     tracking_code_for,
 )
 from pbvote.ballots.services.content import SNAPSHOT_CACHE, ballot_snapshot, check_choices
-from pbvote.ballots.services.eligibility import BudgetStatus, check_eligible, check_voting_open, voting_overview
+from pbvote.ballots.services.eligibility import (
+    BudgetStatus,
+    VotingProgress,
+    check_eligible,
+    check_voting_open,
+    open_voting_cycles,
+    voting_overview,
+    voting_progress,
+)
 from pbvote.ballots.services.keys import (
     ACCESS_CODE_LENGTH,
     CODE_ALPHABET,
@@ -63,9 +71,12 @@ from pbvote.ballots.services.keys import (
     tracking_hash,
 )
 from pbvote.ballots.services.receipts import (
+    Participated,
     VoidedBallot,
     ballot_by_tracking_code,
     ballot_state,
+    check_tracking_code,
+    participations_of,
     published_tracking_hashes,
     results_published,
     void_ballot,
@@ -104,6 +115,7 @@ __all__ = [
     "LOOKUP_LENGTH",
     "MAX_BATCH_SIZE",
     "NoVoter",
+    "Participated",
     "SNAPSHOT_CACHE",
     "StoredBallot",
     "SubmissionInvalid",
@@ -111,6 +123,7 @@ __all__ = [
     "TRACKING_CODE_LENGTH",
     "VoidedBallot",
     "Voter",
+    "VotingProgress",
     "anonymised_ballot_rows",
     "ballot_by_tracking_code",
     "ballot_proposals",
@@ -123,6 +136,7 @@ __all__ = [
     "cast_first_code_ballot",
     "check_choices",
     "check_eligible",
+    "check_tracking_code",
     "check_export_allowed",
     "check_voting_open",
     "countable_ballots",
@@ -155,5 +169,8 @@ __all__ = [
     "void_ballot",
     "void_ballot_by_tracking_code",
     "voided_ballots",
+    "open_voting_cycles",
+    "participations_of",
     "voting_overview",
+    "voting_progress",
 ]

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from pbvote.ballots.models import Participation
 from pbvote.ballots.services.voters import Voter, _voter_filter
 from pbvote.cycles.models import Budget, Cycle, DistrictEligibility, PhaseKind
+from pbvote.cycles.services import list_public_cycles
 from pbvote.errors import NotAllowed, PhaseClosed
 from pbvote.extensions import db
 from pbvote.timeutil import utcnow
@@ -87,6 +88,39 @@ class BudgetStatus:
     budget: Budget
     refusal: str | None  # why the voter cannot vote here, or None
     voted: bool
+    #: Until when a vote here can still be cast or changed (the end of voting), when it can.
+    changeable_until: datetime | None = None
+
+    @property
+    def can_vote(self) -> bool:
+        return self.refusal is None
+
+
+@dataclass(frozen=True)
+class VotingProgress:
+    """"You voted in 2 of the 3 budgets you can vote in": counted over the budgets the voter may
+    vote in now, plus those they already voted in."""
+
+    voted: int
+    eligible: int
+
+    @property
+    def complete(self) -> bool:
+        return self.eligible > 0 and self.voted >= self.eligible
+
+
+def voting_progress(statuses: list[BudgetStatus]) -> VotingProgress:
+    """Sum up :func:`voting_overview`'s answer for the voter's summary line."""
+    return VotingProgress(
+        voted=sum(1 for s in statuses if s.voted),
+        eligible=sum(1 for s in statuses if s.voted or s.can_vote),
+    )
+
+
+def open_voting_cycles(now: datetime | None = None) -> list[Cycle]:
+    """Published cycles whose voting phase is running at ``now``, the most recent first."""
+    now = now or utcnow()
+    return [cycle for cycle in list_public_cycles() if cycle.is_in(PhaseKind.VOTING, now)]
 
 
 def voting_overview(cycle: Cycle, voter: Voter | None, now: datetime | None = None) -> list[BudgetStatus]:
@@ -102,6 +136,7 @@ def voting_overview(cycle: Cycle, voter: Voter | None, now: datetime | None = No
             )
         )
     out = []
+    voting = cycle.phase(PhaseKind.VOTING)
     for budget in cycle.budgets:
         refusal = None
         if voter is None:
@@ -111,5 +146,9 @@ def voting_overview(cycle: Cycle, voter: Voter | None, now: datetime | None = No
                 check_eligible(voter, budget, now)
             except (NotAllowed, PhaseClosed) as error:
                 refusal = error.message
-        out.append(BudgetStatus(budget, refusal, budget.id in voted))
+        did_vote = budget.id in voted
+        until = None
+        if refusal is None and voting is not None and (not did_vote or cycle.allow_vote_change):
+            until = voting.ends_at
+        out.append(BudgetStatus(budget, refusal, did_vote, until))
     return out

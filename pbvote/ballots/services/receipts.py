@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from pbvote import audit
 from pbvote.auth.models import User
-from pbvote.ballots.models import Ballot, BallotChannel
+from pbvote.ballots.models import Ballot, BallotChannel, Participation
 from pbvote.ballots.services.keys import normalize_code, tracking_hash
 from pbvote.cycles.models import Budget, Cycle, PhaseKind
 from pbvote.errors import Conflict, InvalidInput, PhaseClosed
@@ -73,6 +73,47 @@ def voided_ballots(cycle: Cycle) -> list[VoidedBallot]:
 
 def ballot_by_tracking_code(code: str) -> Ballot | None:
     return db.session.scalar(sa.select(Ballot).where(Ballot.tracking_hash == tracking_hash(code)))
+
+
+def check_tracking_code(code: str) -> dict:
+    """What "Check your ballot" may tell anyone who holds a tracking code: whether that ballot is
+    counted (``counted``, ``superseded``, ``void`` or ``unknown``), in which budget of which cycle,
+    and the code's first group to recognise it by.  Never its choices, never its voter, and nothing
+    more after the results than during the vote.  Plain values: the view keeps the answer in the
+    session to show it after a redirect."""
+    bare = normalize_code(code)
+    ballot = ballot_by_tracking_code(bare) if bare else None
+    answer = {"code": bare[:4], "state": "unknown"}
+    if ballot is not None:
+        budget = ballot.budget
+        answer.update(
+            state=ballot_state(ballot),
+            budget=budget.name,
+            cycle=budget.cycle.name,
+            cycle_slug=budget.cycle.slug,
+            voting_open=budget.cycle.is_in(PhaseKind.VOTING),
+        )
+    return answer
+
+
+@dataclass(frozen=True)
+class Participated:
+    """That an account took part in a budget (from the participation, never from the ballot)."""
+
+    budget: Budget
+    channel: BallotChannel
+    at: datetime
+
+
+def participations_of(user: User) -> list[Participated]:
+    """Where ``user`` voted, newest first: what "My votes" can say without any tracking code."""
+    rows = db.session.execute(
+        sa.select(Budget, Participation.channel, Participation.created_at)
+        .join(Budget, Budget.id == Participation.budget_id)
+        .where(Participation.user_id == user.id)
+        .order_by(Participation.created_at.desc(), Participation.id.desc())
+    ).all()
+    return [Participated(budget, BallotChannel(channel), at) for budget, channel, at in rows]
 
 
 def results_published(cycle: Cycle, now: datetime | None = None) -> bool:

@@ -63,6 +63,9 @@ from pbvote.proposals.services.queries import (
     search_statement,
 )
 from pbvote.proposals.services.review import (
+    awaiting_review_counts,
+    merge_targets,
+    merged_into,
     REVIEWABLE_STATUSES,
     mark_feasible,
     mark_unfeasible,
@@ -124,6 +127,9 @@ __all__ = [
     "remove_pledge",
     "respond_to_invitation",
     "review_queue",
+    "awaiting_review_counts",
+    "merge_targets",
+    "merged_into",
     "search_statement",
     "sniff_image_type",
     "submit_proposal",

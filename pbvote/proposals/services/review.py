@@ -104,8 +104,10 @@ def merge_proposal(reviewer: User, source: Proposal, target: Proposal, reason: s
     reason = (reason or "").strip()
     if target.id == source.id:
         raise InvalidInput(_("A proposal cannot be merged into itself."), field="target")
-    if target.cycle_id != source.cycle_id or target.status not in REVIEWABLE_STATUSES:
-        raise InvalidInput(_("Merge into a submitted or reviewed proposal of the same cycle."), field="target")
+    if target.budget_id != source.budget_id or target.status != ProposalStatus.FEASIBLE:
+        # What the merged proposal's supporters and authors get must be a project that can be
+        # built, and stand on the same ballot as the one they backed.
+        raise InvalidInput(_("Merge only into a proposal of the same budget that has been found feasible."), field="target")
     if _frozen_under_lock(target.budget):
         raise RulesFrozen(_("Voting has started in the target's budget."))
     if not reason:
@@ -151,6 +153,34 @@ def merge_proposal(reviewer: User, source: Proposal, target: Proposal, reason: s
                    supports_carried=carried, authors_credited=credited)
     notices.proposal_reviewed(reviewer, source, target)
     return target
+
+
+def awaiting_review_counts() -> list[tuple[Cycle, int]]:
+    """Every cycle with how many of its proposals await review (submitted), the most recent cycle
+    first: the reviewers' way in to their queues."""
+    waiting = dict(db.session.execute(
+        sa.select(Proposal.cycle_id, sa.func.count()).where(Proposal.status == ProposalStatus.SUBMITTED)
+        .group_by(Proposal.cycle_id)
+    ).all())
+    cycles = db.session.scalars(sa.select(Cycle).order_by(Cycle.created_at.desc(), Cycle.id.desc()))
+    return [(cycle, waiting.get(cycle.id, 0)) for cycle in cycles]
+
+
+def merge_targets(source: Proposal) -> list[Proposal]:
+    """The proposals ``source`` may be merged into: feasible ones of its budget, by id."""
+    return list(db.session.scalars(
+        sa.select(Proposal).where(
+            Proposal.budget_id == source.budget_id, Proposal.status == ProposalStatus.FEASIBLE, Proposal.id != source.id
+        ).order_by(Proposal.id)
+    ))
+
+
+def merged_into(target: Proposal) -> list[Proposal]:
+    """The proposals merged into ``target``, oldest merge first (shown on the target's page)."""
+    return list(db.session.scalars(
+        sa.select(Proposal).where(Proposal.merged_into_id == target.id, Proposal.status == ProposalStatus.MERGED)
+        .order_by(Proposal.reviewed_at, Proposal.id)
+    ))
 
 
 def review_queue(cycle: Cycle) -> list[Proposal]:
