@@ -98,7 +98,7 @@ def test_unfeasible_tells_the_authors_the_reason_by_email(make_cycle, make_user,
 
 def test_a_merge_tells_the_merged_proposals_authors_and_leads_to_the_target(make_cycle, make_user, make_proposal):
     cycle, source, (author, coauthor, _declined) = reviewable(make_cycle, make_user, make_proposal)
-    target = make_proposal(cycle, status="submitted", title="Seating for the square")
+    target = make_proposal(cycle, status="feasible", title="Seating for the square")
     services.merge_proposal(make_user("reviewer"), source, target, "Same place, same idea.")
     db.session.commit()
     (notification,) = told(coauthor)
