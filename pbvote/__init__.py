@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from pbvote.ballots.paper.views import bp as paper_bp
     from pbvote.ballots.views import bp as ballots_bp
     from pbvote.cycles.views import staff_bp as cycles_staff_bp
+    from pbvote.notifications.views import bp as notifications_bp
     from pbvote.proposals.views import bp as proposals_bp
     from pbvote.results.views import bp as results_bp
     from pbvote.views import bp as main_bp
@@ -138,3 +139,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(paper_bp)
     app.register_blueprint(paper_staff_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(notifications_bp)

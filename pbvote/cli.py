@@ -1,13 +1,16 @@
 """The ``pbvote`` command: a Flask command group (so ``pbvote run``, ``shell`` and ``routes`` work too).
 
-Commands: ``up`` (migrate, load the demo city into an empty database, serve), ``demo``,
-``create-user``, ``db ...`` (Alembic), ``tally`` (the tally engine on a pabulib file; needs no
-database).  Bad arguments end with a one-line message and exit status 2, never a traceback.
+Commands: ``up`` (migrate, load the demo city into an empty database, serve, with a mail worker),
+``worker`` (the mail worker: dated announcements and the e-mail outbox), ``demo``, ``create-user``,
+``db ...`` (Alembic), ``tally`` (the tally engine on a pabulib file; needs no database).  Bad arguments end with a one-line message and exit status 2, never a traceback.
 """
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -179,6 +182,72 @@ def seal_ballots_command():
     click.echo(f"Sealed {sum(count for _cycle, count in sealed)} ballots in {len(sealed)} closed cycle(s).")
 
 
+# -- mail worker ------------------------------------------------------------------------------
+
+
+def mail_settings():
+    """The ``PBVOTE_MAIL_*`` settings, or a one-line error (exit status 2) when they cannot work."""
+    from pbvote.notifications.mail import MailConfigError, MailSettings
+
+    try:
+        return MailSettings.from_config(current_app.config)
+    except MailConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="Run one pass (announcements, then the e-mails due) and exit.")
+@click.option("--interval", default=15.0, show_default=True, type=click.FloatRange(0.5, 3600),
+              help="Seconds between passes.")
+@click.option("--stop-with-parent", is_flag=True, hidden=True,
+              help="Stop when the process that started this one ends (pbvote up).")
+@with_appcontext
+def worker_command(once, interval, stop_with_parent):
+    """Send the e-mail outbox and announce dated events (voting opening).
+
+    E-mails go through the SMTP server of PBVOTE_MAIL_SERVER (with PBVOTE_MAIL_PORT,
+    PBVOTE_MAIL_SECURITY, PBVOTE_MAIL_USERNAME, PBVOTE_MAIL_PASSWORD, PBVOTE_MAIL_SENDER); without
+    one, each e-mail is written to the log and counts as sent.  An e-mail the server does not
+    accept is tried again later (1, 2, 4 ... minutes) and given up after PBVOTE_MAIL_MAX_ATTEMPTS
+    attempts, kept for staff at /staff/outbox.  Several workers may run at once.
+    """
+    from pbvote.notifications.worker import run_forever, run_pass
+
+    settings = mail_settings()
+    click.echo(f"Mail worker: e-mail goes to {settings.describe()}.")
+    if once:
+        click.echo(f"Mail worker: {run_pass(settings).describe()}.")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"Mail worker: a pass every {interval:g} s (Ctrl+C to stop).")
+    sys.stdout.flush()
+    try:
+        run_forever(settings, interval, stop, parent_pid=os.getppid() if stop_with_parent else None)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Mail worker stopped.")
+
+
+def start_worker() -> subprocess.Popen:
+    """``pbvote worker`` in a process of its own, with this process's environment (its settings),
+    stopping by itself should this process die without stopping it."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from pbvote.cli import main; main()", "worker", "--stop-with-parent"],
+        env=os.environ.copy(),
+    )
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a worker stuck on the mail server
+        process.kill()
+        process.wait()
+
+
 @cli.command("up")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
@@ -186,9 +255,12 @@ def seal_ballots_command():
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Threads per process that run requests (more processes beat more threads: see README).")
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo city into an empty database.")
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Run a mail worker beside the server (see: pbvote worker --help).")
 @with_appcontext
-def up_command(host, port, workers, threads, demo):
-    """Upgrade the database, load the demo city if it is empty, and serve pbvote (granian).
+def up_command(host, port, workers, threads, demo, with_worker):
+    """Upgrade the database, load the demo city if it is empty, and serve pbvote (granian) with a
+    mail worker beside it (stopped with the server).
 
     Stops first, with one line naming it, if a directory pbvote writes to (the SQLite database's,
     the upload directory) cannot be written.
@@ -201,6 +273,7 @@ def up_command(host, port, workers, threads, demo):
     problem = first_not_writable(current_app)
     if problem is not None:
         raise NotWritableError(problem.message())
+    settings = mail_settings() if with_worker else None
     upgrade_database()
     empty = db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
     production = current_app.config.get("ENV_NAME") == "production"
@@ -217,8 +290,17 @@ def up_command(host, port, workers, threads, demo):
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     if not production:
         print_demo_sign_ins(click.echo)
+    worker = start_worker() if with_worker else None
+    if worker is not None:
+        click.echo(f"Mail worker: running (process {worker.pid}); e-mail goes to {settings.describe()}.")
+    else:
+        click.echo("Mail worker: not started (--no-worker); run `pbvote worker` for e-mail and announcements.")
     sys.stdout.flush()
-    serve(host, port, workers, threads)
+    try:
+        serve(host, port, workers, threads)
+    finally:
+        if worker is not None:
+            stop_worker(worker)
 
 
 def serve(host: str, port: int, workers: int, threads: int) -> None:

@@ -91,6 +91,24 @@ class Config:
     #: The default of PBVOTE_LOG_LEVEL, which the entry points read (:func:`configure_logging`).
     LOG_LEVEL = "INFO"
 
+    # Notifications and e-mail (pbvote.notifications).  The site's address as people reach it, for
+    # the links in e-mails (without it they are relative, and the log says so).
+    PBVOTE_BASE_URL: str | None = None
+    #: The SMTP server the mail worker sends through; none: each e-mail is written to the log.
+    PBVOTE_MAIL_SERVER: str | None = None
+    #: None: 25, 587 or 465 according to PBVOTE_MAIL_SECURITY.
+    PBVOTE_MAIL_PORT: int | None = None
+    PBVOTE_MAIL_USERNAME: str | None = None
+    PBVOTE_MAIL_PASSWORD: str | None = None
+    #: none, starttls or ssl.
+    PBVOTE_MAIL_SECURITY = "none"
+    #: The From address; none: noreply@ the host of PBVOTE_BASE_URL (or localhost).
+    PBVOTE_MAIL_SENDER: str | None = None
+    #: Seconds the worker waits for the mail server at each step.
+    PBVOTE_MAIL_TIMEOUT = 30.0
+    #: Tries per e-mail before the worker gives up on it (kept, with its error, for staff).
+    PBVOTE_MAIL_MAX_ATTEMPTS = 10
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -135,6 +153,15 @@ ENVIRONMENT = {
     "TRUSTED_PROXIES": ("PBVOTE_TRUSTED_PROXIES", int),
     "UPLOAD_DIR": ("PBVOTE_UPLOAD_DIR", str),
     "LOG_LEVEL": ("LOG_LEVEL", str),
+    "BASE_URL": ("PBVOTE_BASE_URL", str),
+    "MAIL_SERVER": ("PBVOTE_MAIL_SERVER", str),
+    "MAIL_PORT": ("PBVOTE_MAIL_PORT", int),
+    "MAIL_USERNAME": ("PBVOTE_MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("PBVOTE_MAIL_PASSWORD", str),
+    "MAIL_SECURITY": ("PBVOTE_MAIL_SECURITY", str),
+    "MAIL_SENDER": ("PBVOTE_MAIL_SENDER", str),
+    "MAIL_TIMEOUT": ("PBVOTE_MAIL_TIMEOUT", float),
+    "MAIL_MAX_ATTEMPTS": ("PBVOTE_MAIL_MAX_ATTEMPTS", int),
 }
 
 

@@ -7,7 +7,8 @@ From the bottom up:
   composition root (``errors``, ``forms``, ``fields``, ``bounds``, ``audit``, ``db``, ``extensions``,
   ``timeutil``, ``templating``, ``unit_of_work``, ``config``, ...), and ``places`` (the districts):
   they import no domain;
-* the domains ``auth`` < ``cycles`` < ``proposals`` < ``ballots`` < ``results``;
+* the domains ``auth`` < ``notifications`` < ``cycles`` < ``proposals`` < ``ballots`` < ``results``
+  (notifications are sent by every domain above auth, so they sit just above it);
 * the composition root: ``create_app`` (``pbvote/__init__.py``), the CLI, the demo loader, the
   list of every model (``pbvote.models``), the WSGI factory and the site pages (``pbvote.views``:
   the home page and a cycle's page show several domains).  They wire the domains together and may
@@ -30,8 +31,8 @@ import pbvote
 ROOT = Path(pbvote.__file__).resolve().parent
 
 #: Layers, lowest first; a module may import its own layer and those before it.
-LAYERS = ("tally", "shared", "auth", "cycles", "proposals", "ballots", "results", "composition root")
-DOMAINS = ("auth", "cycles", "proposals", "ballots", "results")
+LAYERS = ("tally", "shared", "auth", "notifications", "cycles", "proposals", "ballots", "results", "composition root")
+DOMAINS = ("auth", "notifications", "cycles", "proposals", "ballots", "results")
 #: Packages under pbvote/ below every domain besides the engine.
 SHARED_PACKAGES = ("places",)
 #: Modules that wire the domains together (may import all of them; nothing imports them).

@@ -8,6 +8,7 @@ from pbvote import audit
 from pbvote.auth.models import User
 from pbvote.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from pbvote.extensions import db
+from pbvote.proposals import notices
 from pbvote.proposals.models import Coauthor, CoauthorStatus, Proposal
 from pbvote.proposals.services.access import require_editor
 from pbvote.timeutil import utcnow
@@ -44,6 +45,7 @@ def invite_coauthor(user: User, proposal: Proposal, who: str) -> Coauthor:
     existing.responded_at = None
     db.session.flush()
     audit.record("proposal.coauthor_invited", actor=user, subject=proposal, invitee_id=invitee.id)
+    notices.coauthor_invited(user, existing)
     return existing
 
 

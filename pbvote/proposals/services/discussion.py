@@ -12,6 +12,7 @@ from pbvote.auth.models import Role, User
 from pbvote.cycles.models import Cycle
 from pbvote.errors import Conflict, InvalidInput, NotAllowed
 from pbvote.extensions import db
+from pbvote.proposals import notices
 from pbvote.proposals.models import PUBLIC_STATUSES, Comment, CommentFlag, Proposal
 from pbvote.proposals.services.access import is_author
 from pbvote.timeutil import utcnow
@@ -24,6 +25,7 @@ def add_comment(user: User, proposal: Proposal, body: str, parent: Comment | Non
     if proposal.status not in PUBLIC_STATUSES:
         raise Conflict(_("Only public proposals can be discussed."))
     body = _check_comment_body(body)
+    replied_to = parent
     if parent is not None:
         if parent.proposal_id != proposal.id:
             raise InvalidInput(_("That comment belongs to another proposal."))
@@ -34,6 +36,8 @@ def add_comment(user: User, proposal: Proposal, body: str, parent: Comment | Non
     db.session.add(comment)
     db.session.flush()
     audit.record("comment.created", actor=user, subject=comment, proposal_id=proposal.id)
+    if replied_to is not None:
+        notices.comment_replied(comment, replied_to, proposal)
     return comment
 
 

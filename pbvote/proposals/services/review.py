@@ -14,6 +14,7 @@ from pbvote.auth.models import Role, User
 from pbvote.cycles.models import Budget, Cycle, PhaseKind
 from pbvote.errors import Conflict, InvalidInput, NotAllowed, PhaseClosed, RulesFrozen
 from pbvote.extensions import db
+from pbvote.proposals import notices
 from pbvote.proposals.models import Coauthor, CoauthorStatus, Pledge, Proposal, ProposalStatus, Support
 from pbvote.proposals.services.supports import qualifies_for_review
 from pbvote.timeutil import utcnow
@@ -77,6 +78,7 @@ def mark_feasible(reviewer: User, proposal: Proposal, final_amount: int, explana
     proposal.review_reason = None
     _record_review(reviewer, proposal, "proposal.marked_feasible", before, final_amount=final_amount,
                    explanation=explanation)
+    notices.proposal_reviewed(reviewer, proposal)
     return proposal
 
 
@@ -92,6 +94,7 @@ def mark_unfeasible(reviewer: User, proposal: Proposal, reason: str) -> Proposal
     proposal.cost_explanation = None
     proposal.review_reason = reason
     _record_review(reviewer, proposal, "proposal.marked_unfeasible", before, reason=reason)
+    notices.proposal_reviewed(reviewer, proposal)
     return proposal
 
 
@@ -146,6 +149,7 @@ def merge_proposal(reviewer: User, source: Proposal, target: Proposal, reason: s
     db.session.expire(source, ["pledges"])
     _record_review(reviewer, source, "proposal.merged", before, target_id=target.id, reason=reason,
                    supports_carried=carried, authors_credited=credited)
+    notices.proposal_reviewed(reviewer, source, target)
     return target
 
 

@@ -8,16 +8,16 @@ PostgreSQL alike); the ballot channel gains ``kiosk`` (the check constraints of 
 and ``participations.channel`` are recreated; on SQLite batch mode rebuilds the tables).
 Downgrade refuses while kiosk or paper ballots exist (it would have to drop them), then drops it all.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004_notifications
 Create Date: 2026-12-04 18:23:27.608320
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004_notifications'
 branch_labels = None
 depends_on = None
 
