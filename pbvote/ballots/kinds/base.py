@@ -21,6 +21,7 @@ from wtforms import Field
 
 from pbvote import tally
 from pbvote.ballots.choices import Choice, OnBallot
+from pbvote.ballots.kinds.fields import project_checkboxes
 from pbvote.cycles.models import BallotType
 from pbvote.errors import InvalidBallot, InvalidInput
 
@@ -235,8 +236,6 @@ class TickKind(BallotKind):
     paper_mark = "paper/marks/tick.html"
 
     def form_fields(self, budget, proposals):
-        from pbvote.ballots.kinds.fields import project_checkboxes
-
         return {"projects": project_checkboxes(proposals)}
 
     def choices_from_form(self, form) -> list[Choice]:
