@@ -93,7 +93,9 @@ def check_production_config(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from pbvote import ballots, models, proposals  # noqa: F401  (models: the whole schema on db.metadata)
+    from pbvote import models  # noqa: F401  (the whole schema on db.metadata)
+    from pbvote.proposals.setup import init_app as init_proposals
+    from pbvote.ballots.setup import init_app as init_ballots
     from pbvote.auth.session import init_login
     from pbvote.db import configure_engine_events
     from pbvote.extensions import babel, csrf, db, limiter
@@ -102,8 +104,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine_events(app, db.engine)
         dialect_name = db.engine.dialect.name
-    proposals.init_app(app)
-    ballots.init_app(app, dialect_name)
+    init_proposals(app)
+    init_ballots(app, dialect_name)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

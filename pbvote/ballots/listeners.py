@@ -1,5 +1,5 @@
 """What the ballots domain does when a domain below it says something happened (blinker signals,
-connected once, when this module is first imported: :func:`pbvote.ballots.init_app` imports it,
+connected once, when this module is first imported: :func:`pbvote.ballots.setup.init_app` imports it,
 and ``create_app`` calls that for every app; a receiver works on whichever app is current).
 
 * :data:`pbvote.cycles.signals.voting_closed` — staff ended a cycle's voting phase early: the

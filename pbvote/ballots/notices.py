@@ -8,7 +8,7 @@
 * Who took part in a cycle, as far as ballots know: everyone who voted with an account (registered
   with :mod:`pbvote.notifications.participants`), so that results reach the voters.
 
-Imported by :func:`pbvote.ballots.init_app`, which ``create_app`` calls.
+Imported by :func:`pbvote.ballots.setup.init_app`, which ``create_app`` calls.
 """
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from pbvote.auth.models import User
+
 #: ``query(cycle_id)`` → a ``SELECT`` (or a ``UNION`` of them) of one column of user ids
 #: (duplicates allowed).
 ParticipantsQuery = Callable[[int], "sa.Select | sa.CompoundSelect"]
@@ -39,8 +41,6 @@ def _plain(query: sa.Select | sa.CompoundSelect) -> sa.Select:
 
 def participant_ids(cycle_id: int) -> sa.Select:
     """A ``SELECT`` of the ids (each once, by the union) of everyone who took part in the cycle, by every source."""
-    from pbvote.auth.models import User
-
     queries = [_plain(query(cycle_id)) for query in _SOURCES.values()]
     if not queries:
         return sa.select(User.id).where(sa.false())

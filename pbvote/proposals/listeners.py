@@ -1,5 +1,5 @@
 """What the proposals domain does when a domain below it says something happens (blinker signals,
-connected once, when this module is first imported: :func:`pbvote.proposals.init_app` imports it,
+connected once, when this module is first imported: :func:`pbvote.proposals.setup.init_app` imports it,
 and ``create_app`` calls that for every app).
 
 * :data:`pbvote.cycles.signals.budget_removing` — staff are removing a budget: refused while

@@ -52,7 +52,7 @@ from pbvote.extensions import db
 from pbvote.proposals.models import Proposal
 from pbvote.timeutil import utcnow
 
-#: Key of the app's ballot store in ``app.extensions`` (set by :func:`pbvote.ballots.init_app`).
+#: Key of the app's ballot store in ``app.extensions`` (set by :func:`pbvote.ballots.setup.init_app`).
 STORE_KEY = "pbvote.ballot_store"
 
 
