@@ -32,6 +32,16 @@ class NotWritableError(click.ClickException):
     exit_code = 2
 
 
+def ensure_writable() -> None:
+    """Stop a command that writes (migrations, the demo, an import, …) with one line naming the first
+    directory it cannot write, instead of a traceback from deep inside SQLite or Alembic."""
+    from pbvote.writable import first_not_writable
+
+    problem = first_not_writable(current_app)
+    if problem is not None:
+        raise NotWritableError(problem.message())
+
+
 def _create_app(*_args, **_kwargs):
     return create_app()
 
@@ -72,6 +82,7 @@ def db_group():
 @with_appcontext
 def db_upgrade(revision):
     """Upgrade the database schema to REVISION (default: the newest)."""
+    ensure_writable()
     upgrade_database(revision)
     click.echo(f"Database upgraded to {revision}.")
 
@@ -83,6 +94,7 @@ def db_downgrade(revision):
     """Downgrade the database schema to REVISION (default: one step; 'base' removes everything)."""
     from alembic import command
 
+    ensure_writable()
     command.downgrade(alembic_config(), revision)
     click.echo(f"Database downgraded to {revision}.")
 
@@ -141,6 +153,7 @@ def create_user_command(email, role, display_name, password):
     from pbvote.errors import DomainError
     from pbvote.extensions import db
 
+    ensure_writable()
     try:
         user = create_user(email=email, display_name=display_name or email.split("@")[0], password=password, role=role)
     except DomainError as error:
@@ -156,6 +169,7 @@ def demo_command():
     """Load the demo city (districts, a budget cycle, proposals and demo accounts)."""
     from pbvote.demo import load_demo, print_demo_sign_ins
 
+    ensure_writable()
     loaded = load_demo()
     if loaded:
         click.echo("Demo city loaded.")
@@ -182,6 +196,7 @@ def import_pabulib_command(file):
 
     if not Path(file).is_file():
         raise click.ClickException(f"no such file: {file}")
+    ensure_writable()
     try:
         with current_app.test_request_context("/"):
             imported = import_pabulib(file)
@@ -307,11 +322,7 @@ def up_command(host, port, workers, threads, demo, with_worker):
     from pbvote.auth.models import User
     from pbvote.demo import load_demo, print_demo_sign_ins
     from pbvote.extensions import db
-    from pbvote.writable import first_not_writable
-
-    problem = first_not_writable(current_app)
-    if problem is not None:
-        raise NotWritableError(problem.message())
+    ensure_writable()
     settings = mail_settings() if with_worker else None
     upgrade_database()
     empty = db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0

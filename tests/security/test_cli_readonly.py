@@ -98,3 +98,25 @@ def test_up_on_writable_directories_gets_past_the_check(tmp_path, monkeypatch):
         pbvote_cli.main(["up", "--no-demo", "--port", "5999"])
     assert exit_info.value.code == 0
     assert served == [("127.0.0.1", 5999, 2, 1)] and uploads.is_dir()
+
+
+@pytest.mark.parametrize("command", [
+    ["db", "upgrade"],
+    ["db", "downgrade", "base"],
+    ["demo"],
+    ["create-user", "--email", "first@example.org", "--role", "admin", "--password", "a long enough password"],
+    ["import-pabulib", "{pb}"],
+])
+def test_every_command_that_writes_names_the_directory_in_one_line(tmp_path, regular_file, command):
+    """Not only ``up``: each command that writes to the database stops before Alembic, SQLite or the
+    importer can raise from deep inside, with the same one line and exit status 2."""
+    pb = tmp_path / "election.pb"
+    pb.write_text("META\nkey;value\n")
+    argv = [arg.replace("{pb}", str(pb)) for arg in command]
+    env = {**os.environ, "PBVOTE_DATABASE_URL": f"sqlite:///{regular_file}/db/pbvote.sqlite",
+           "PBVOTE_UPLOAD_DIR": str(tmp_path / "uploads")}
+    env.pop("PBVOTE_ENV", None)
+    result = subprocess.run([sys.executable, "-c", "from pbvote.cli import main; main()", *argv],
+                            capture_output=True, text=True, env=env, timeout=120)
+    line = one_line(result)
+    assert line.startswith("pbvote: error: ") and f"{regular_file}/db must be writable" in line
