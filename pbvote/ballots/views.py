@@ -123,6 +123,9 @@ def _voter_or_redirect(budget: Budget):
     except DomainError as error:
         flash(error.message, "error")
         return None, redirect(url_for("ballots.vote", slug=budget.cycle.slug))
+    if services.took_part_on_paper(voter, budget):
+        flash(services.on_paper_message(), "info")
+        return None, redirect(url_for("ballots.vote", slug=budget.cycle.slug))
     return voter, None
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import count_rows, csrf_token, post_form
+from conftest import count_rows, csrf_token, post_form, sign_in
 
 from pbvote.ballots import services as ballot_services
 from pbvote.ballots.models import AccessCode, Ballot, BallotChannel, Participation
@@ -40,7 +40,7 @@ def test_a_letter_code_registered_for_paper_cannot_vote_online_and_the_refusal_i
     with client.session_transaction() as browser:
         browser["voter_code_id"] = code.id
     response = client.post(f"/ballots/{p.budget.id}/cast", data={
-        "csrf_token": csrf_token(client, f"/ballots/{p.budget.id}"), "projects": [p.proposals[0].id],
+        "csrf_token": csrf_token(client, "/sign-in"), "projects": [p.proposals[0].id],
         "token": ballot_services.new_submission_token()})
     assert response.status_code == 409
     assert "on paper, at a community session" in response.get_data(as_text=True)
@@ -216,3 +216,20 @@ def test_the_register_through_the_pages(paper, client, login, code_for):
     undo = post_form(client, f"/paper/register/{entry.id}/undo", token_page=page)
     assert undo.status_code == 303
     assert db.session.get(RegisterEntry, entry.id).undone_at is not None
+
+
+def test_a_voter_registered_on_paper_is_not_offered_to_see_or_change_a_vote_online(paper, make_user, app):
+    """Their sheet counts with no link to them: the voting page says so instead of a "See or change
+    my vote" button that could only end in a refusal, and the ballot page sends them back to it."""
+    p = paper()
+    resident = make_user(verified=True)
+    _register(p, method=RegisterMethod.ACCOUNT, user=resident)
+    client = app.test_client()
+    sign_in(client, resident)
+    page = client.get(f"/cycles/{p.cycle.slug}/vote").get_data(as_text=True)
+    assert "on paper, at a community session. That ballot counts" in page
+    assert f'href="/ballots/{p.budget.id}"' not in page and "See or change my vote" not in page
+    assert "Voted" in page
+    response = client.get(f"/ballots/{p.budget.id}")
+    assert response.status_code == 302 and response.location.endswith(f"/cycles/{p.cycle.slug}/vote")
+    assert "That ballot counts" in client.get(response.location).get_data(as_text=True)

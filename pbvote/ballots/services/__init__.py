@@ -54,7 +54,9 @@ from pbvote.ballots.services.eligibility import (
     VotingProgress,
     check_eligible,
     check_voting_open,
+    on_paper_message,
     open_voting_cycles,
+    took_part_on_paper,
     voting_overview,
     voting_progress,
 )
@@ -172,5 +174,7 @@ __all__ = [
     "open_voting_cycles",
     "participations_of",
     "voting_overview",
+    "on_paper_message",
+    "took_part_on_paper",
     "voting_progress",
 ]

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from pbvote.ballots.models import Participation
+from pbvote.ballots.models import BallotChannel, Participation
 from pbvote.ballots.services.voters import Voter, _voter_filter
 from pbvote.cycles.models import Budget, Cycle, DistrictEligibility, PhaseKind
 from pbvote.cycles.services import list_public_cycles
@@ -123,18 +123,31 @@ def open_voting_cycles(now: datetime | None = None) -> list[Cycle]:
     return [cycle for cycle in list_public_cycles() if cycle.is_in(PhaseKind.VOTING, now)]
 
 
+#: Shown where a voter who voted on paper would otherwise be offered to vote (again) online.
+def on_paper_message() -> str:
+    return _("You voted in this budget on paper, at a community session. That ballot counts; it cannot be "
+             "changed online.")
+
+
+def took_part_on_paper(voter: Voter, budget: Budget) -> bool:
+    """Whether ``voter``'s participation in ``budget`` was registered at a paper session (their
+    sheet is counted with no link to them, so there is nothing to show or change online)."""
+    return db.session.scalar(
+        sa.select(Participation.channel).where(_voter_filter(voter), Participation.budget_id == budget.id)
+    ) == BallotChannel.PAPER
+
+
 def voting_overview(cycle: Cycle, voter: Voter | None, now: datetime | None = None) -> list[BudgetStatus]:
     """For the voting page: each budget, whether ``voter`` may vote in it and whether they did."""
     now = now or utcnow()
-    voted: set[int] = set()
+    channels: dict[int, BallotChannel] = {}
     if voter is not None:
-        voted = set(
-            db.session.scalars(
-                sa.select(Participation.budget_id).where(
-                    _voter_filter(voter), Participation.budget_id.in_([b.id for b in cycle.budgets])
-                )
+        rows = db.session.execute(
+            sa.select(Participation.budget_id, Participation.channel).where(
+                _voter_filter(voter), Participation.budget_id.in_([b.id for b in cycle.budgets])
             )
         )
+        channels = {budget_id: channel for budget_id, channel in rows}
     out = []
     voting = cycle.phase(PhaseKind.VOTING)
     for budget in cycle.budgets:
@@ -146,7 +159,9 @@ def voting_overview(cycle: Cycle, voter: Voter | None, now: datetime | None = No
                 check_eligible(voter, budget, now)
             except (NotAllowed, PhaseClosed) as error:
                 refusal = error.message
-        did_vote = budget.id in voted
+        did_vote = budget.id in channels
+        if refusal is None and channels.get(budget.id) == BallotChannel.PAPER:
+            refusal = on_paper_message()
         until = None
         if refusal is None and voting is not None and (not did_vote or cycle.allow_vote_change):
             until = voting.ends_at
