@@ -118,14 +118,6 @@ class AccessCodeForm(FlaskForm):
     )
 
 
-class TrackingCheckForm(FlaskForm):
-    code = StringField(
-        _l("Tracking code"),
-        validators=[DataRequired(), Length(max=60)],
-        description=_l("The tracking code on your receipt."),
-    )
-
-
 class BirthYearForm(FlaskForm):
     """Asked on the voting page of a cycle with a minimum age, of an account that has not said."""
 

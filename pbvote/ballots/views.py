@@ -37,7 +37,6 @@ from pbvote.ballots.forms import (
     BirthYearForm,
     GenerateCodesForm,
     ReceiptCheckForm,
-    TrackingCheckForm,
     VoidBallotForm,
     VoidCodeForm,
     ballot_form,
@@ -471,20 +470,17 @@ def my_votes():
     )
 
 
-@bp.route("/cycles/<slug>/counted-ballots", methods=["GET", "POST"])
+@bp.route("/cycles/<slug>/counted-ballots")
 @public
 def counted_ballots(slug: str):
-    """After the results: every counted ballot's tracking-code fingerprint, and a checker."""
+    """After the results: every counted ballot's tracking-code fingerprint.  Its checker is "Check
+    your ballot" (one form, rate-limited, answered with a redirect), which then also shows the
+    ballot's fingerprint to find in this list."""
     cycle = get_public_cycle(slug) or abort(404)
-    form = TrackingCheckForm()
     published = services.results_published(cycle)
     hashes = services.published_tracking_hashes(cycle) if published else {}
-    state = None
-    if published and form.validate_on_submit():
-        found = services.ballot_by_tracking_code(form.code.data)
-        state = "unknown" if found is None or found.budget.cycle_id != cycle.id else services.ballot_state(found)
     return render_template(
-        "ballots/counted.html", cycle=cycle, form=form, published=published, hashes=hashes, state=state
+        "ballots/counted.html", cycle=cycle, form=ReceiptCheckForm(), published=published, hashes=hashes
     )
 
 

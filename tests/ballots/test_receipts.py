@@ -34,13 +34,29 @@ def test_counted_list_appears_with_the_results_and_shows_no_contents(client, vot
     text = client.get(path).get_data(as_text=True)
     assert new.ballot.tracking_hash in text and old.ballot.tracking_hash not in text
     assert ps[1].title not in text
+    # Its checker is "Check your ballot" (rate-limited, answered with a redirect), which then
+    # names the fingerprint to find in the list.
+    assert 'action="/receipts/check"' in text and 'name="tracking_code"' in text
+    assert client.post(path).status_code == 405
     token = csrf_token(client, path)
-    checked = client.post(path, data={"csrf_token": token, "code": services.format_code(new.tracking_code)})
-    assert "Your ballot was counted." in checked.get_data(as_text=True)
-    replaced = client.post(path, data={"csrf_token": token, "code": old.tracking_code})
-    assert "replaced by a later one" in replaced.get_data(as_text=True)
-    unknown = client.post(path, data={"csrf_token": token, "code": "NOT-A-CODE"})
-    assert "No ballot of this cycle" in unknown.get_data(as_text=True)
+    checked = client.post("/receipts/check", data={"csrf_token": token, "tracking_code": services.format_code(new.tracking_code)})
+    assert checked.status_code == 303
+    answer = client.get(checked.location).get_data(as_text=True)
+    assert "is counted" in answer and new.ballot.tracking_hash in answer and path in answer
+    client.post("/receipts/check", data={"csrf_token": token, "tracking_code": old.tracking_code})
+    answer = client.get("/receipts/check").get_data(as_text=True)
+    assert "was replaced by a later ballot" in answer and old.ballot.tracking_hash not in answer
+    client.post("/receipts/check", data={"csrf_token": token, "tracking_code": "NOT-A-CODE"})
+    assert "No ballot has the tracking code" in client.get("/receipts/check").get_data(as_text=True)
+
+
+def test_the_check_names_no_fingerprint_before_the_list_is_published(client, voting_budget, make_user, cast):
+    budget, ps = voting_budget()
+    result = cast(make_user(verified=True), budget, [ps[0]])
+    token = csrf_token(client, "/receipts/check")
+    client.post("/receipts/check", data={"csrf_token": token, "tracking_code": result.tracking_code})
+    answer = client.get("/receipts/check").get_data(as_text=True)
+    assert "is counted" in answer and result.ballot.tracking_hash not in answer
 
 
 def test_anonymised_export_only_after_voting_and_without_voters(client, voting_budget, make_user, login, cast):

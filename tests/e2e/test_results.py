@@ -68,4 +68,8 @@ def test_staff_publishes_and_a_resident_checks_the_result(app, live_server, page
     resident_page.get_by_label("Tracking code").fill(mine.tracking_code)
     resident_page.get_by_role("button", name="Check my ballot").click()
     expect(resident_page.get_by_role("status")).to_contain_text("counted")
+    # the fingerprint to find in the public list, and the list one click away
+    expect(resident_page.locator("code.fingerprint")).to_have_text(mine.ballot.tracking_hash)
+    resident_page.get_by_role("link", name="list of counted ballots").click()
+    expect(resident_page.get_by_text(mine.ballot.tracking_hash)).to_be_visible()
     resident_page.context.close()

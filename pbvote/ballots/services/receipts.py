@@ -79,7 +79,8 @@ def check_tracking_code(code: str) -> dict:
     """What "Check your ballot" may tell anyone who holds a tracking code: whether that ballot is
     counted (``counted``, ``superseded``, ``void`` or ``unknown``), in which budget of which cycle,
     and the code's first group to recognise it by.  Never its choices, never its voter, and nothing
-    more after the results than during the vote.  Plain values: the view keeps the answer in the
+    more after the results than during the vote, except the fingerprint by which the ballot appears
+    in the public list of counted ballots once that is published.  Plain values: the view keeps the answer in the
     session to show it after a redirect."""
     bare = normalize_code(code)
     ballot = ballot_by_tracking_code(bare) if bare else None
@@ -93,6 +94,9 @@ def check_tracking_code(code: str) -> dict:
             cycle_slug=budget.cycle.slug,
             voting_open=budget.cycle.is_in(PhaseKind.VOTING),
         )
+        if answer["state"] == "counted" and results_published(budget.cycle):
+            # the same fingerprint the public list of counted ballots shows, to find it there
+            answer["fingerprint"] = ballot.tracking_hash
     return answer
 
 
