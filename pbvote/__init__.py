@@ -94,6 +94,7 @@ def check_production_config(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from pbvote import models  # noqa: F401  (the whole schema on db.metadata)
+    from pbvote.notifications.setup import init_app as init_notifications
     from pbvote.proposals.setup import init_app as init_proposals
     from pbvote.ballots.setup import init_app as init_ballots
     from pbvote.auth.session import init_login
@@ -104,6 +105,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine_events(app, db.engine)
         dialect_name = db.engine.dialect.name
+    init_notifications(app)
     init_proposals(app)
     init_ballots(app, dialect_name)
     csrf.init_app(app)

@@ -72,6 +72,9 @@ class Config:
     #: have failed on it are refused, while one that has not been failing still signs in.
     PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT = "100 per hour"
     PBVOTE_SIGNUP_LIMIT = "10 per hour"
+    #: "Forgot your password?": requests per address (each sends an e-mail), and how long a link works.
+    PBVOTE_PASSWORD_RESET_LIMIT = "5 per 10 minutes"
+    PBVOTE_PASSWORD_RESET_MINUTES = 60
     PBVOTE_COMMENT_LIMIT = "10 per minute"
     #: Ballot submissions per voter (re-votes and retries included).
     PBVOTE_CAST_LIMIT = "20 per 10 minutes"
@@ -143,6 +146,8 @@ ENVIRONMENT = {
     "SIGNIN_LIMIT_PER_ACCOUNT": ("PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT", str),
     "SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS": ("PBVOTE_SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS", str),
     "SIGNUP_LIMIT": ("PBVOTE_SIGNUP_LIMIT", str),
+    "PASSWORD_RESET_LIMIT": ("PBVOTE_PASSWORD_RESET_LIMIT", str),
+    "PASSWORD_RESET_MINUTES": ("PBVOTE_PASSWORD_RESET_MINUTES", int),
     "COMMENT_LIMIT": ("PBVOTE_COMMENT_LIMIT", str),
     "CAST_LIMIT": ("PBVOTE_CAST_LIMIT", str),
     "MAX_IMAGE_BYTES": ("PBVOTE_MAX_IMAGE_BYTES", int),

@@ -52,6 +52,27 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        description=_l("The address you signed up with. We send a link to choose a new password there."),
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
+    )
+
+
 class DetailsForm(FlaskForm):
     display_name = StringField(
         _l("Your name"),

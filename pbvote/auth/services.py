@@ -1,4 +1,5 @@
-"""Account use cases: sign up, authenticate, update details, change password, end sessions, grant roles.
+"""Account use cases: sign up, authenticate, update details, change or reset a password, end
+sessions, grant roles.
 
 Like every service module: takes models and plain values, enforces the rules, raises
 :mod:`pbvote.errors`, writes the audit log and flushes; the caller commits.
@@ -6,6 +7,7 @@ Like every service module: takes models and plain values, enforces the rules, ra
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -13,6 +15,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from pbvote import audit
 from pbvote.auth.models import Role, User
+from pbvote.auth.signals import password_reset_requested
+from pbvote.auth.tokens import make_reset_token, reset_minutes
 from pbvote.errors import Conflict, InvalidInput, NotAllowed
 from pbvote.extensions import db
 from pbvote.places.models import District
@@ -144,6 +148,32 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.set_password(new_password)
     user.session_version = (user.session_version or 1) + 1
     audit.record("user.password_changed", actor=user, subject=user)
+    db.session.flush()
+
+
+def request_password_reset(email: str, link_for: Callable[[str], str]) -> bool:
+    """Send a password-reset link to the active account with ``email``, if there is one.
+
+    ``link_for(token)`` is the path of the reset page for a token.  The e-mail itself is written by
+    the notifications domain, listening to :data:`pbvote.auth.signals.password_reset_requested`, in
+    this transaction.  Returns whether a link was sent; the page must answer the same either way
+    (no account enumeration)."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return False
+    password_reset_requested.send(user, link=link_for(make_reset_token(user)), valid_minutes=reset_minutes())
+    audit.record("user.password_reset_requested", actor=user, subject=user)
+    db.session.flush()
+    return True
+
+
+def reset_password(user: User, new_password: str) -> None:
+    """Set a new password from a reset link (the token was checked by the caller): the link and
+    every other link sent before stop working, and every session of the account ends."""
+    check_password_rules(new_password, email=user.email, field="password")
+    user.set_password(new_password)
+    user.session_version = (user.session_version or 1) + 1
+    audit.record("user.password_reset", actor=user, subject=user)
     db.session.flush()
 
 

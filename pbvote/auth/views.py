@@ -12,9 +12,20 @@ from flask_login import current_user, login_user, logout_user
 
 from pbvote import ratelimit, unit_of_work
 from pbvote.auth import services
-from pbvote.auth.forms import ROLE_LABELS, ChangePasswordForm, DetailsForm, RoleForm, SignInForm, SignUpForm, VerifyResidentForm
+from pbvote.auth.forms import (
+    ROLE_LABELS,
+    ChangePasswordForm,
+    DetailsForm,
+    ForgotPasswordForm,
+    ResetPasswordForm,
+    RoleForm,
+    SignInForm,
+    SignUpForm,
+    VerifyResidentForm,
+)
 from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
 from pbvote.auth.session import login_required, public, reset_browser_session, role_required
+from pbvote.auth.tokens import MAX_TOKEN_LENGTH, reset_minutes, user_for_reset_token
 from pbvote.bounds import page_number
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
@@ -124,6 +135,45 @@ def sign_in():
             return redirect_next()
     status = 401 if request.method == "POST" else 200
     return render_template("auth/sign_in.html", form=form), status
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["PBVOTE_PASSWORD_RESET_LIMIT"], methods=["POST"])
+def forgot_password():
+    """Ask for a link to choose a new password.  The answer is the same whether or not an account
+    has the address (no account enumeration), and it comes as a redirect (Back and Reload never
+    send a second e-mail)."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(
+            form.email.data, link_for=lambda token: url_for("auth.reset_password", token=token))
+        flash(_("If an account uses %(email)s, we have sent it a link to choose a new password. The link "
+                "works for %(minutes)d minutes, once.", email=form.email.data, minutes=reset_minutes()), "info")
+        return redirect(url_for("auth.sign_in"), 303)
+    return render_template("auth/forgot_password.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["PBVOTE_PASSWORD_RESET_LIMIT"], methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password from the link of a reset e-mail (valid for a while, once)."""
+    user = user_for_reset_token(token) if len(token) <= MAX_TOKEN_LENGTH else None
+    if user is None:
+        return render_template("auth/reset_password.html", form=None), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(user, form.password.data)
+        except DomainError as error:
+            add_form_error(form, error)
+        else:
+            logout_user()
+            reset_browser_session()
+            flash(_("Your new password is set, and you are signed out on all your devices. Sign in with it."), "success")
+            return redirect(url_for("auth.sign_in"), 303)
+    return render_template("auth/reset_password.html", form=form, user=user), 200 if not form.errors else 400
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -40,7 +40,8 @@ def absolute_url(path: str) -> str:
     if not current_app.extensions.get(_WARNED):
         current_app.extensions[_WARNED] = True
         log.warning(
-            "PBVOTE_BASE_URL is not set: links in e-mails are relative (%s). Set it to the site's "
-            "address as people reach it, e.g. https://budget.example.org", path,
+            "PBVOTE_BASE_URL is not set: links in e-mails are relative (such as /%s/…). Set it to the site's "
+            "address as people reach it, e.g. https://budget.example.org",
+            path.lstrip("/").split("/", 1)[0],  # never the whole path: it may hold a reset token
         )
     return path
