@@ -323,6 +323,12 @@ def up_command(host, port, workers, threads, demo, with_worker):
     from pbvote.demo import load_demo, print_demo_sign_ins
     from pbvote.extensions import db
     ensure_writable()
+    display_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    url = f"http://{display_host}:{port}/"
+    if not current_app.config.get("PBVOTE_BASE_URL") and current_app.config.get("ENV_NAME") != "production":
+        # On a developer's machine the links in e-mails (written to the log) point at this server;
+        # the server's processes and the mail worker read it from the environment.
+        os.environ["PBVOTE_BASE_URL"] = current_app.config["PBVOTE_BASE_URL"] = url.rstrip("/")
     settings = mail_settings() if with_worker else None
     upgrade_database()
     empty = db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
@@ -338,8 +344,6 @@ def up_command(host, port, workers, threads, demo, with_worker):
     db.session.remove()
     db.engine.dispose()  # never share connections with the server's worker processes
 
-    display_host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
-    url = f"http://{display_host}:{port}/"
     click.echo("")
     click.echo(f"pbvote is running at {url}  (Ctrl+C to stop)")
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")

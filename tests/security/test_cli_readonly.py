@@ -92,12 +92,15 @@ def test_up_on_writable_directories_gets_past_the_check(tmp_path, monkeypatch):
     monkeypatch.setenv("PBVOTE_UPLOAD_DIR", str(uploads))
     monkeypatch.delenv("PBVOTE_ENV", raising=False)
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")  # main() sets it; restored after the test
+    monkeypatch.delenv("PBVOTE_BASE_URL", raising=False)  # restored (absent) after the test
     served = []
     monkeypatch.setattr(pbvote_cli, "serve", lambda *args: served.append(args))
     with pytest.raises(SystemExit) as exit_info:
-        pbvote_cli.main(["up", "--no-demo", "--port", "5999"])
+        pbvote_cli.main(["up", "--no-demo", "--port", "5999", "--no-worker"])
     assert exit_info.value.code == 0
     assert served == [("127.0.0.1", 5999, 2, 1)] and uploads.is_dir()
+    # links in e-mails (written to the log on a developer's machine) point at this server
+    assert os.environ["PBVOTE_BASE_URL"] == "http://localhost:5999"
 
 
 @pytest.mark.parametrize("command", [
