@@ -26,6 +26,12 @@ from pbvote.config import configure_logging
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
+class BadInput(click.ClickException):
+    """Input the command cannot use (a missing or unreadable file): one line, exit status 2."""
+
+    exit_code = 2
+
+
 class NotWritableError(click.ClickException):
     """A directory pbvote must write to cannot be written: one line, exit status 2."""
 
@@ -195,7 +201,7 @@ def import_pabulib_command(file):
     from pbvote.results.importer import import_pabulib
 
     if not Path(file).is_file():
-        raise click.ClickException(f"no such file: {file}")
+        raise BadInput(f"no such file: {file}")
     ensure_writable()
     try:
         with current_app.test_request_context("/"):
@@ -204,12 +210,13 @@ def import_pabulib_command(file):
             path = url_for("results_public.show", slug=imported.cycle.slug, budget_id=imported.budget.id)
     except DomainError as error:
         db.session.rollback()
-        raise click.ClickException(error.message) from None
+        raise BadInput(error.message) from None
     publication = imported.publication
     click.echo(f"Imported {imported.cycle.name}: {len(publication.projects)} projects, {imported.ballots} ballots.")
+    funded = sum(p.funded for p in publication.projects)
     click.echo(f"Published under {publication.rule} "
                f"({', '.join(f'{k}={v}' for k, v in publication.parameters.items())}); "
-               f"{sum(p.funded for p in publication.projects)} projects funded.")
+               f"{funded} project{'' if funded == 1 else 's'} funded.")
     if publication.note:
         click.echo(publication.note)
     click.echo(f"Recount: {publication.recount_command}")

@@ -42,6 +42,9 @@ BALLOT_TYPES = {
     "approval": BallotType.APPROVAL,
     "knapsack": BallotType.KNAPSACK,
     "cumulative": BallotType.CUMULATIVE,
+    # each project scored on its own (no total to spread): a points ballot without a total, counted
+    # the same way (a project's score is the sum of its points)
+    "scoring": BallotType.CUMULATIVE,
     "ordinal": BallotType.RANKING,
     "choose-1": BallotType.CHOOSE_ONE,
 }
@@ -101,6 +104,15 @@ def _minor(amount: int, scale: int, precision: int, what: str) -> int:
     return value
 
 
+def _whole(value: str | None) -> int | None:
+    """A positive whole number from a META value, or ``None``."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
 def _coordinate(value: str | None) -> float | None:
     try:
         return float(value) if value not in (None, "") else None
@@ -136,6 +148,10 @@ def import_pabulib(path: str | os.PathLike, actor=None, *, now: datetime | None 
         note = _("The file names no rule: counted with greedy (most votes first), as most cities do.")
     if rule == "greedy-threshold":
         options = {**options, "threshold": election.min_project_score_threshold or 0}
+    if election.vote_type == "scoring":
+        scoring_note = _("The file's ballots score each project on its own; pbvote shows them as points "
+                         "ballots without a total, and a project's score is the sum of its points.")
+        note = f"{note} {scoring_note}" if note else scoring_note
 
     currency = (meta.get("currency") or "EUR").strip().upper()[:3]
     precision = get_currency_precision(currency)
@@ -166,6 +182,7 @@ def import_pabulib(path: str | os.PathLike, actor=None, *, now: datetime | None 
         min_choices=election.min_length or 1,
         max_choices=election.max_length,
         points_total=election.max_sum_points if election.vote_type == "cumulative" else None,
+        points_per_project=_whole(meta.get("max_points")) if election.vote_type in ("cumulative", "scoring") else None,
         tally_rule=rule, tally_params=dict(options), frozen_at=begin,
     )
     if election.vote_type == "ordinal" and not budget.max_choices:
@@ -252,9 +269,27 @@ def _insert_ballots(pb: pabulib.PabulibFile, election: tally.Election, budget: B
         rows = pb.votes[start:start + BATCH]
         ballot_rows, contents = [], []
         for row in rows:
-            projects = list(dict.fromkeys(p.strip() for p in row[vote_at].split(",") if p.strip()))
+            listed = [p.strip() for p in row[vote_at].split(",")]
+            given = row[points_at].split(",") if points_at is not None and row[points_at] else None
+            # a project listed twice counts once (the first time, with its points), as the reader does
+            firsts = {}
+            for i, pid in enumerate(listed):
+                if pid and pid not in firsts:
+                    firsts[pid] = i
+            projects = list(firsts)
             if not projects:
                 continue
+            points = None
+            if given and len(given) == len(listed) and election.vote_type in ("cumulative", "scoring"):
+                points = [int(given[firsts[pid]]) for pid in projects]  # checked by the reader
+                if any(value < 0 for value in points):
+                    raise InvalidInput(_("Voter %(voter)s gives a project negative points, which pbvote cannot count.",
+                                         voter=row[0]))
+                # a project given no points is not chosen (it adds nothing to any score)
+                kept = [(pid, value) for pid, value in zip(projects, points) if value > 0]
+                projects, points = [pid for pid, _v in kept], [value for _p, value in kept]
+                if not projects:
+                    continue
             method = (row[method_at].strip().lower() if method_at is not None else "")
             paper = method in PAPER_METHODS
             ballot_rows.append({
@@ -265,7 +300,6 @@ def _insert_ballots(pb: pabulib.PabulibFile, election: tally.Election, budget: B
                 "paper_serial": f"IMP{total + len(ballot_rows) + 1:09d}" if paper else None,
                 "recorded_by_id": clerk_id if paper else None,
             })
-            points = [int(x) for x in row[points_at].split(",")] if points_at is not None and row[points_at] else None
             contents.append((projects, points))
         if not ballot_rows:
             continue
@@ -278,7 +312,7 @@ def _insert_ballots(pb: pabulib.PabulibFile, election: tally.Election, budget: B
             for i, pid in enumerate(projects):
                 choice_rows.append({
                     "ballot_id": ballot_id, "proposal_id": proposal_ids[pid],
-                    "points": points[i] if points and election.vote_type == "cumulative" else None,
+                    "points": points[i] if points and election.vote_type in ("cumulative", "scoring") else None,
                     "rank": i + 1 if ordinal else None,
                 })
         _write_rows(connection, choice_insert, choice_rows)

@@ -133,7 +133,10 @@ def test_import_pabulib_command_prints_the_results_path_last(app, runner, tmp_pa
         cycle = db.session.scalar(sa.select(Cycle).order_by(Cycle.id.desc()))
         assert last == f"/cycles/{cycle.slug}/results/{cycle.budgets[0].id}"
     assert app.test_client().get(last).status_code == 200
-    assert runner.invoke(cli, ["import-pabulib", str(tmp_path / "missing.pb")]).exit_code == 1
+    assert runner.invoke(cli, ["import-pabulib", str(tmp_path / "missing.pb")]).exit_code == 2
+    unreadable = tmp_path / "broken.pb"
+    unreadable.write_text("this is not a pabulib file\n", encoding="utf-8")
+    assert runner.invoke(cli, ["import-pabulib", str(unreadable)]).exit_code == 2
 
 
 def test_imported_election_recounts_with_its_command(app, request_context, tmp_path):
@@ -147,3 +150,77 @@ def test_imported_election_recounts_with_its_command(app, request_context, tmp_p
     run = subprocess.run([sys.executable, "-c", "from pbvote.cli import main; main()", "tally", *args],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
+
+
+SCORING = """META
+key;value
+description;Synthetic scoring election
+country;Poland
+unit;Testowo
+instance;2024
+num_projects;3
+num_votes;4
+budget;100
+vote_type;scoring
+rule;greedy
+min_points;0
+max_points;3
+PROJECTS
+project_id;cost;votes;name;score
+1;60;3;Park;5
+2;50;2;Benches;4
+3;40;2;Trees;3
+VOTES
+voter_id;vote;points
+1;1,2;3,2
+2;1,3,1;2,3,1
+3;2;2
+4;1;0
+"""
+
+
+def test_a_scoring_file_imports_as_points_ballots_and_recounts(app, request_context, tmp_path):
+    """``vote_type;scoring`` (each project scored on its own): points ballots without a total,
+    scores summed; a project listed twice counts once with its first points; the note says so;
+    the exported file recounts to the same set with the documented command."""
+    path = tmp_path / "scoring.pb"
+    path.write_text(SCORING, encoding="utf-8")
+    imported = import_pabulib(path)
+    db.session.commit()
+    live = imported.publication
+    budget = imported.budget
+    assert budget.points_total is None and budget.points_per_project == 3
+    assert "score each project on its own" in live.note
+    funded = {line.proposal.title for line in live.projects if line.funded}
+    assert funded == {"Park", "Trees"}  # Park 5 (60), Benches 4 does not fit in 40, Trees 3 (40)
+    scores = {line.proposal.title: line.score for line in live.projects}
+    assert scores == {"Park": 5, "Benches": 4, "Trees": 3}
+    target = tmp_path / "s.pb"
+    target.write_text(live.ballots_file, encoding="utf-8")
+    args = live.recount_command.split()[2:]
+    args[0] = str(target)
+    run = subprocess.run([sys.executable, "-c", "from pbvote.cli import main; main()", "tally", *args],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("name", ["Poland_Czestochowa_2020_Grabowka.pb", "Poland_Gdynia_2020_Babie_Doly__small.pb",
+                                  "Poland_Poznan_2023_3_-_Piatkowo_Polnoc_Piatkowo.pb",
+                                  "Poland_Warszawa_2026_Brodno.pb"])
+def test_every_quirky_real_file_imports_and_funds_what_its_rule_funded(app, request_context, name):
+    """The corpus's oddities (a project listed twice in a vote, a half-quoted name, greedy-custom's
+    reserve, a project funded outside the rule): imported, published, shown; the rule's set is
+    the file's 1s (the 2s and 3s were funded outside the rule)."""
+    path = pabulib_file(f"quirks/{name}")
+    file = pabulib.read(path)
+    imported = import_pabulib(path)
+    db.session.commit()
+    titles = {row[0]: row[file.project_columns.index("name")] for row in file.projects}
+    funded = {line.proposal.title for line in imported.publication.projects if line.funded}
+    if file.selected() is not None:  # (Grabówka's file has no selected column)
+        by_rule = {titles[pid] for pid in file.selected()}
+        outside = {titles[pid] for pid in file.funded_outside()}
+        assert by_rule <= funded <= by_rule | outside
+    assert imported.ballots == sum(1 for row in file.votes if row[file.vote_columns.index("vote")].strip())
+    page = app.test_client().get(f"/cycles/{imported.cycle.slug}/results/{imported.budget.id}")
+    assert page.status_code == 200
