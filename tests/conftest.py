@@ -231,10 +231,12 @@ def make_district(app):
 
 @pytest.fixture
 def make_user(app):
-    """``make_user(role="staff", district=..., verified=True)`` → a committed account."""
+    """``make_user(role="staff", district=..., verified=True)`` → a committed account (its e-mail
+    address confirmed unless ``email_confirmed=False``)."""
 
     def make(role: Role | str = Role.RESIDENT, *, email: str | None = None, name: str | None = None,
-             district: District | None = None, verified: bool = False, birth_year: int | None = None) -> User:
+             district: District | None = None, verified: bool = False, birth_year: int | None = None,
+             email_confirmed: bool = True) -> User:
         n = next(_counter)
         user = User(
             email=email or f"user{n}@example.org",
@@ -243,6 +245,7 @@ def make_user(app):
             password_hash=password_hash(),
             home_district=district,
             verified_at=utcnow() if verified else None,
+            email_confirmed_at=utcnow() if email_confirmed else None,
             birth_year=birth_year,
         )
         db.session.add(user)

@@ -54,6 +54,9 @@ class User(UserMixin, db.Model):
     birth_year: Mapped[int | None] = mapped_column(sa.Integer)
     #: Set when staff (or a redeemed access code) confirmed that the person lives in their district.
     verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    #: Set when the person opened the link sent to their address (or an administrator created the
+    #: account); e-mail notifications go only to confirmed addresses.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     #: Raised on sign-out and password change; sessions carrying an older value are ended.
     session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
     is_active_account: Mapped[bool] = mapped_column(sa.Boolean, default=True)
@@ -78,6 +81,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     @property
     def is_verified(self) -> bool:

@@ -15,8 +15,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from pbvote import audit
 from pbvote.auth.models import Role, User
-from pbvote.auth.signals import password_reset_requested
-from pbvote.auth.tokens import make_reset_token, reset_minutes
+from pbvote.auth.signals import email_confirmation_requested, password_reset_requested
+from pbvote.auth.tokens import CONFIRMATION_DAYS, make_confirmation_token, make_reset_token, reset_minutes
 from pbvote.errors import Conflict, InvalidInput, NotAllowed
 from pbvote.extensions import db
 from pbvote.places.models import District
@@ -73,8 +73,12 @@ def create_user(
     home_district: District | None = None,
     birth_year: int | None = None,
     actor: User | None = None,
+    email_confirmed: bool = False,
 ) -> User:
-    """Create an account.  Raises :class:`Conflict` if the e-mail address is taken."""
+    """Create an account.  Raises :class:`Conflict` if the e-mail address is taken.
+
+    ``email_confirmed``: the address is known to be the person's (an administrator creating the
+    account); otherwise the caller sends a confirmation link (:func:`request_email_confirmation`)."""
     email = normalize_email(email)
     display_name = check_display_name(display_name)
     if "@" not in email or len(email) > 254:
@@ -83,7 +87,8 @@ def create_user(
     check_password_rules(password, email=email)
     if find_user_by_email(email) is not None:
         raise Conflict(_("An account with this e-mail address already exists."), field="email")
-    user = User(email=email, display_name=display_name, role=Role(role), home_district=home_district, birth_year=birth_year)
+    user = User(email=email, display_name=display_name, role=Role(role), home_district=home_district, birth_year=birth_year,
+                email_confirmed_at=utcnow() if email_confirmed else None)
     user.set_password(password)
     db.session.add(user)
     try:
@@ -151,6 +156,28 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     db.session.flush()
 
 
+def request_email_confirmation(user: User, link_for: Callable[[str], str]) -> bool:
+    """Send ``user`` a link to confirm their address (valid for days, for the address they have now).
+    Returns ``False`` when there is nothing to confirm."""
+    if user.email_confirmed or not user.is_active:
+        return False
+    email_confirmation_requested.send(user, link=link_for(make_confirmation_token(user)), valid_days=CONFIRMATION_DAYS)
+    audit.record("user.email_confirmation_sent", actor=user, subject=user)
+    db.session.flush()
+    return True
+
+
+def confirm_email(user: User) -> bool:
+    """Mark ``user``'s address confirmed (the link's token was checked by the caller).  Returns
+    whether it changed (opening the link twice is fine)."""
+    if user.email_confirmed:
+        return False
+    user.email_confirmed_at = utcnow()
+    audit.record("user.email_confirmed", actor=user, subject=user)
+    db.session.flush()
+    return True
+
+
 def request_password_reset(email: str, link_for: Callable[[str], str]) -> bool:
     """Send a password-reset link to the active account with ``email``, if there is one.
 
@@ -173,6 +200,8 @@ def reset_password(user: User, new_password: str) -> None:
     check_password_rules(new_password, email=user.email, field="password")
     user.set_password(new_password)
     user.session_version = (user.session_version or 1) + 1
+    if not user.email_confirmed:  # the link came to this address: it is theirs
+        user.email_confirmed_at = utcnow()
     audit.record("user.password_reset", actor=user, subject=user)
     db.session.flush()
 

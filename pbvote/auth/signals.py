@@ -10,6 +10,10 @@ from blinker import Namespace
 
 _signals = Namespace()
 
+#: A link to confirm an account's e-mail address is to be sent: ``sender`` is the
+#: :class:`~pbvote.auth.models.User`, ``link`` the path of the confirmation page, ``valid_days``.
+email_confirmation_requested = _signals.signal("auth.email-confirmation-requested")
+
 #: A password reset was asked for an active account: ``sender`` is the :class:`~pbvote.auth.models.User`,
 #: ``link`` the path of the reset page (it holds the token), ``valid_minutes`` how long it works.
 #: Sent inside the request's transaction: the e-mail is written to the outbox with it.

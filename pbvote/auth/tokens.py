@@ -1,4 +1,5 @@
-"""Signed, expiring, single-use tokens for links sent by e-mail (password reset).
+"""Signed, expiring tokens for links sent by e-mail: a password reset (single use) and the
+confirmation of an e-mail address.
 
 A token is the account id and a fingerprint of the account's current password hash and session
 version, signed with the app's secret key and a purpose (salt), dated when made.  It works for
@@ -18,6 +19,9 @@ from pbvote.auth.models import User
 from pbvote.extensions import db
 
 PASSWORD_RESET = "pbvote.password-reset"
+EMAIL_CONFIRMATION = "pbvote.email-confirmation"
+#: How long a link to confirm an e-mail address works.
+CONFIRMATION_DAYS = 7
 #: Longer input is not a token of ours (the route's converter and this check bound the work).
 MAX_TOKEN_LENGTH = 200
 
@@ -52,5 +56,26 @@ def user_for_reset_token(token: str) -> User | None:
         return None
     user = db.session.get(User, data["u"])
     if user is None or not user.is_active or not hmac.compare_digest(_fingerprint(user), data["f"]):
+        return None
+    return user
+
+
+def make_confirmation_token(user: User) -> str:
+    """For the address the account has now: a link sent before an address change confirms nothing."""
+    return _serializer(EMAIL_CONFIRMATION).dumps({"u": user.id, "e": user.email})
+
+
+def user_for_confirmation_token(token: str) -> User | None:
+    """The account whose current address a confirmation token was made for, or ``None``."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        data = _serializer(EMAIL_CONFIRMATION).loads(token, max_age=CONFIRMATION_DAYS * 24 * 3600)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("e"), str):
+        return None
+    user = db.session.get(User, data["u"])
+    if user is None or not user.is_active or not hmac.compare_digest(user.email.encode(), data["e"].encode()):
         return None
     return user

@@ -25,7 +25,7 @@ from pbvote.auth.forms import (
 )
 from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
 from pbvote.auth.session import login_required, public, reset_browser_session, role_required
-from pbvote.auth.tokens import MAX_TOKEN_LENGTH, reset_minutes, user_for_reset_token
+from pbvote.auth.tokens import MAX_TOKEN_LENGTH, reset_minutes, user_for_confirmation_token, user_for_reset_token
 from pbvote.bounds import page_number
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
@@ -104,9 +104,12 @@ def sign_up():
         except DomainError as error:
             add_form_error(form, error)
         else:
+            services.request_email_confirmation(user, link_for=_confirmation_link)
             reset_browser_session()
             login_user(user)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
+            flash(_("Welcome, %(name)s! Your account is ready. We have sent a link to %(email)s: open it to "
+                    "confirm your address and get e-mail notifications.", name=user.display_name, email=user.email),
+                  "success")
             return redirect_next()
     return render_template("auth/sign_up.html", form=form), 200 if not form.errors else 400
 
@@ -135,6 +138,36 @@ def sign_in():
             return redirect_next()
     status = 401 if request.method == "POST" else 200
     return render_template("auth/sign_in.html", form=form), status
+
+
+def _confirmation_link(token: str) -> str:
+    return url_for("auth.confirm_email", token=token)
+
+
+@bp.route("/confirm-email/<token>")
+@public
+def confirm_email(token: str):
+    """The link of a confirmation e-mail: confirms the address it was sent to (opening it twice, or
+    signed in as someone else, is fine); a link that does not work says so and how to get another."""
+    user = user_for_confirmation_token(token) if len(token) <= MAX_TOKEN_LENGTH else None
+    if user is None:
+        return render_template("auth/confirm_email.html"), 404
+    services.confirm_email(user)
+    flash(_("Thank you: %(email)s is confirmed. E-mail notifications will reach you there.", email=user.email), "success")
+    return redirect(url_for("auth.account" if current_user.is_authenticated and current_user.id == user.id
+                            else "main.index"))
+
+
+@bp.route("/account/confirm-email", methods=["POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["PBVOTE_PASSWORD_RESET_LIMIT"])
+def resend_confirmation():
+    """Send the confirmation link again (from the account page)."""
+    if EmptyForm().validate_on_submit():
+        me = current_user._get_current_object()
+        if services.request_email_confirmation(me, link_for=_confirmation_link):
+            flash(_("We have sent a new link to %(email)s.", email=me.email), "info")
+    return redirect(url_for("auth.account"), 303)
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -219,7 +252,8 @@ def account():
             flash(_("Your details are saved."), "success")
             return redirect(url_for("auth.account")), 303
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("auth/account.html", form=form, role_labels=ROLE_LABELS), status
+    return render_template("auth/account.html", form=form, role_labels=ROLE_LABELS,
+                           resend_form=EmptyForm(formdata=None)), status
 
 
 @bp.route("/admin/users")

@@ -1,4 +1,4 @@
-"""E-mails about the account itself (a password-reset link): always sent, whatever the person
+"""E-mails about the account itself (a password-reset link, the link confirming an address): always sent, whatever the person
 chose for notifications, never shown in the app, and written to the outbox in the transaction of
 the request that asked for them, like every e-mail (:mod:`pbvote.notifications.services`).
 
@@ -14,7 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from pbvote.auth.models import User
-from pbvote.auth.signals import password_reset_requested
+from pbvote.auth.signals import email_confirmation_requested, password_reset_requested
 from pbvote.extensions import db
 from pbvote.notifications.links import absolute_url
 from pbvote.notifications.mail import one_line
@@ -39,3 +39,10 @@ def send_password_reset(user: User, *, link: str, valid_minutes: int, **_ignored
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         queue_account_email(user, _("Choose a new password"), "notifications/email/password_reset.txt",
                             link=absolute_url(link), valid_minutes=valid_minutes)
+
+
+@email_confirmation_requested.connect
+def send_email_confirmation(user: User, *, link: str, valid_days: int, **_ignored) -> None:
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        queue_account_email(user, _("Confirm your e-mail address"), "notifications/email/confirm_email.txt",
+                            link=absolute_url(link), valid_days=valid_days)

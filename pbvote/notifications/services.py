@@ -161,14 +161,15 @@ def deliver(users: Iterable[User | None], kind: NotificationKind, subject_link: 
                 "user_id": user_id, "kind": kind, "actor_id": actor_id, "subject_type": subject_type,
                 "subject_id": subject_id, "link": subject_link, "params": stored, "created_at": now,
             })
-        if chosen.email:
+        by_email = chosen.email and user.email_confirmed_at is not None  # only to addresses known to be theirs
+        if by_email:
             email_subject, body = render_email(user, spec, subject_link, stored)
             email_rows.append({
                 "user_id": user_id, "kind": kind, "recipient": user.email, "subject": email_subject,
                 "body_text": body, "status": OutboxStatus.PENDING, "created_at": now, "attempts": 0,
                 "next_attempt_at": now,
             })
-        told += chosen.in_app or chosen.email
+        told += chosen.in_app or by_email
     if in_app_rows:
         db.session.execute(sa.insert(Notification), in_app_rows)
     if email_rows:

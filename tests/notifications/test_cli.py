@@ -66,7 +66,9 @@ def test_up_runs_a_worker_that_sends_and_stops_with_it(tmp_path):
         upgrade_database()
         from pbvote.auth.models import User
 
-        user = User(email="ann@example.org", display_name="Ann", password_hash="x")
+        from pbvote.timeutil import utcnow
+
+        user = User(email="ann@example.org", display_name="Ann", password_hash="x", email_confirmed_at=utcnow())
         db.session.add(user)
         db.session.flush()
         services.notify(user, NotificationKind.COAUTHOR_INVITED, "/my/proposals", proposal="P")

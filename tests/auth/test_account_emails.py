@@ -1,6 +1,7 @@
-""""Forgot your password?": a signed link by e-mail (through the outbox and a real SMTP server),
+"""Account e-mails.  "Forgot your password?": a signed link by e-mail (through the outbox and a real SMTP server),
 valid for a while and once, the same answer whether or not the address has an account, every
-session ended by the new password, and the link never shown to staff in the outbox."""
+session ended by the new password, and the link never shown to staff in the outbox.  Confirming the
+address: a link sent at sign-up, e-mail notifications only to confirmed addresses."""
 from __future__ import annotations
 
 import re
@@ -131,3 +132,73 @@ def test_requests_are_rate_limited(app, client, make_user):
     codes = [client.post("/forgot-password", data={"csrf_token": token, "email": f"x{i}@example.org"}).status_code
              for i in range(3)]
     assert codes == [303, 303, 429]
+
+
+# -- confirming the e-mail address ---------------------------------------------------------------
+
+
+def _sign_up(client, email="new@example.org"):
+    return post_form(client, "/sign-up", {"display_name": "New Person", "email": email, "password": NEW_PASSWORD,
+                                          "confirm": NEW_PASSWORD, "home_district": ""}, token_page="/sign-up")
+
+
+def test_sign_up_sends_a_confirmation_link_and_emails_wait_for_it(app, client, make_user):
+    """No notification e-mail goes to an address nobody has confirmed (a typo would mail a
+    stranger); the app's own notifications are there meanwhile; the link confirms it."""
+    from pbvote.auth.services import find_user_by_email
+    from pbvote.notifications import services as notifications
+    from pbvote.notifications.kinds import NotificationKind
+
+    assert _sign_up(client).status_code == 302
+    user = find_user_by_email("new@example.org")
+    assert user.email_confirmed_at is None
+    [email] = db.session.scalars(sa.select(OutboxEmail)).all()
+    assert email.kind is None and "Confirm your e-mail address" in email.subject
+    (link,) = re.findall(r"(/confirm-email/\S+)", email.body_text)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Not confirmed yet" in page and "Send the link again" in page
+
+    notifications.notify(user, NotificationKind.COAUTHOR_INVITED, "/my/proposals", proposal="P")
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == 1  # in the app only
+
+    response = client.get(link)
+    assert response.status_code == 302 and response.location.endswith("/account")
+    db.session.refresh(user)
+    assert user.email_confirmed_at is not None
+    assert "Confirmed" in client.get("/account").get_data(as_text=True)
+    assert client.get(link).status_code == 302  # twice is fine
+    notifications.notify(user, NotificationKind.COAUTHOR_INVITED, "/my/proposals", proposal="P")
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == 2
+
+
+def test_a_confirmation_link_for_an_old_address_or_forged_does_not_work(app, client):
+    from pbvote.auth.services import find_user_by_email
+
+    _sign_up(client, "old@example.org")
+    (link,) = re.findall(r"(/confirm-email/\S+)", db.session.scalar(sa.select(OutboxEmail.body_text)))
+    user = find_user_by_email("old@example.org")
+    assert client.get(link[:-2] + "xx").status_code == 404
+    user.email = "changed@example.org"
+    db.session.commit()
+    response = client.get(link)
+    assert response.status_code == 404 and "does not work" in response.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.email_confirmed_at is None
+
+
+def test_the_link_can_be_sent_again_from_the_account_page(app, client):
+    _sign_up(client)
+    response = post_form(client, "/account/confirm-email", {}, token_page="/account")
+    assert response.status_code == 303
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail)) == 2
+
+
+def test_a_password_reset_confirms_the_address(app, client, make_user):
+    user = make_user(email="ann@example.org", email_confirmed=False)
+    ask(client, "ann@example.org")
+    (link,) = re.findall(r"(/reset-password/\S+)", db.session.scalar(sa.select(OutboxEmail.body_text)))
+    post_form(client, link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, token_page=link)
+    db.session.refresh(user)
+    assert user.email_confirmed_at is not None
