@@ -101,7 +101,7 @@ class BudgetForm(FlaskForm):
         description=_l("Greedy rules fund the most popular projects first. “Cannot be built together” honours "
                        "the budget's groups of mutually exclusive projects (two plans for one site): once one of "
                        "a group is funded, the others are skipped. Staff set the groups up on the budget's "
-                       "“Groups of exclusive projects” page before voting starts."))
+                       "“Groups of mutually exclusive projects” page before voting starts."))
     utility = SelectField(_l("What a vote is worth"), choices=_param_choices("utility"))
     completion = SelectField(_l("Completion (Method of Equal Shares only)"), choices=_param_choices("completion"))
     tie_break = SelectField(_l("Tie-break"), choices=_param_choices("tie_break"))

@@ -136,6 +136,14 @@ def exclusion_of(proposal: Proposal) -> Exclusion | None:
     return Exclusion(member.group, others) if others else None
 
 
+def group_name_of(proposal_id: int) -> str | None:
+    """The name (the reason) of the group a proposal is in, if any."""
+    return db.session.scalar(
+        sa.select(ExclusiveGroup.name).join(ExclusiveGroupMember, ExclusiveGroupMember.group_id == ExclusiveGroup.id)
+        .where(ExclusiveGroupMember.proposal_id == proposal_id)
+    )
+
+
 def group_warnings(budget: Budget, groups: list[ExclusiveGroup] | None = None) -> list[str]:
     """What staff should know about the budget's groups before voting: groups that exclude
     nothing yet, members no longer on the ballot, a tally rule that does not honour groups."""
