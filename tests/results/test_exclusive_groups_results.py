@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from pbvote import tally
 from pbvote.ballots import services as ballot_services
@@ -90,3 +91,27 @@ def test_the_published_explanation_names_the_funded_project_and_the_groups_reaso
                     "(Same site: Elm Park north lawn).")
     page = client.get(f"/cycles/{cycle.slug}/results/{budget.id}").get_data(as_text=True)
     assert "cannot be built together with it (Same site: Elm Park north lawn)" in page
+
+
+def test_importing_a_file_with_groups_keeps_them_and_reproduces_its_funded_projects(app, request_context, tmp_path):
+    from pbvote.proposals.models import ExclusiveGroup
+    from pbvote.results.importer import import_pabulib
+
+    election = tally.Election(
+        budget=100,
+        projects=(tally.Project("1", 50, name="Bench"), tally.Project("2", 40, name="Garden"),
+                  tally.Project("3", 30, name="Lights"), tally.Project("4", 60, name="Pond")),
+        ballots=(tally.Ballot(("1", "2"), weight=4), tally.Ballot(("2", "3"), weight=2), tally.Ballot(("4",))),
+        exclusive_groups=(("1", "2"),),
+        meta={"description": "Grouped", "currency": "EUR", "unit": "Town", "instance": "2026"},
+    )
+    outcome = tally.run_rule(election, "greedy-exclusive")
+    assert outcome.selected == ("2", "3")  # plain greedy would fund 2 and 1
+    path = tmp_path / "grouped.pb"
+    path.write_text(pabulib.dumps(pabulib.from_election(election, outcome)), encoding="utf-8")
+    imported = import_pabulib(path)
+    db.session.commit()
+    groups = list(db.session.scalars(sa.select(ExclusiveGroup).where(ExclusiveGroup.budget_id == imported.budget.id)))
+    assert len(groups) == 1 and sorted(m.proposal.title for m in groups[0].members) == ["Bench", "Garden"]
+    assert imported.publication.rule == "greedy-exclusive" and imported.publication.note is None
+    assert {line.proposal.title for line in imported.publication.projects if line.funded} == {"Garden", "Lights"}
