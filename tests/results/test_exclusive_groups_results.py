@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from conftest import csrf_token
+
 from pbvote import tally
 from pbvote.ballots import services as ballot_services
 from pbvote.ballots.services import Choice, Voter
@@ -115,3 +117,32 @@ def test_importing_a_file_with_groups_keeps_them_and_reproduces_its_funded_proje
     assert len(groups) == 1 and sorted(m.proposal.title for m in groups[0].members) == ["Bench", "Garden"]
     assert imported.publication.rule == "greedy-exclusive" and imported.publication.note is None
     assert {line.proposal.title for line in imported.publication.projects if line.funded} == {"Garden", "Lights"}
+
+
+def test_the_staff_preview_page_shows_the_groups_rule_and_the_others_refusal(grouped, client, login, make_user):
+    _cycle, budget, (bench, _pond, lights, _garden) = grouped
+    login(make_user("staff"))
+    page = client.get(f"/staff/budgets/{budget.id}/results")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Street lights" in text and "does not honour" in text
+
+
+def test_the_budget_form_refuses_a_rule_that_would_drop_the_groups(request_context, make_cycle, make_proposal, make_user,
+                                                                   client, login):
+    cycle = make_cycle("review", budgets=[{"name": "City", "total_amount": 100_000_00, "tally_rule": "greedy-exclusive",
+                                            "tally_params": {}}])
+    budget = cycle.budgets[0]
+    staff = make_user("staff")
+    proposal_services.create_group(staff, budget, "Same site")
+    db.session.commit()
+    login(staff)
+    token = csrf_token(client, f"/staff/budgets/{budget.id}")
+    response = client.post(f"/staff/budgets/{budget.id}", data={
+        "csrf_token": token, "name": "City", "district": "", "total": "100000", "position": "0",
+        "ballot_type": "approval", "min_choices": "1", "tally_rule": "mes", "utility": "cost",
+        "completion": "none", "tie_break": "lexico",
+    })
+    assert response.status_code == 400 and "delete the groups first" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(budget), budget.id).tally_rule == "greedy-exclusive"
