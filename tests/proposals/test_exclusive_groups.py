@@ -281,3 +281,23 @@ def test_residents_see_the_group_on_the_proposal_page_and_the_ballot(client, log
     ballot = client.get(f"/ballots/{budget.id}").get_data(as_text=True)
     assert ballot.count('class="exclusion-note"') == 2
     assert f'id="excl-{bench.id}"' in ballot and "Same site: Elm Park north lawn" in ballot
+    assert f'aria-describedby="fit-{bench.id} excl-{bench.id}"' in ballot  # the checkbox is described by the note
+    assert f'aria-describedby="fit-{lights.id}"' in ballot
+
+
+@pytest.mark.parametrize("ballot_type", ["cumulative", "ranking"])
+def test_point_and_rank_controls_are_described_by_the_group_note(client, login, make_user, make_cycle,
+                                                                 make_proposal, ballot_type):
+    cycle = make_cycle("voting", budgets=[{"name": "City", "total_amount": 100_000_00, "ballot_type": ballot_type,
+                                            "tally_rule": "greedy-exclusive", "tally_params": {}, "min_choices": 1,
+                                            "max_choices": 2, "points_total": 10, "points_per_project": 5}])
+    budget = cycle.budgets[0]
+    bench, garden = (make_proposal(cycle, budget=budget, title=t) for t in ("Elm Park bench", "Elm Park garden"))
+    staff = make_user("staff")
+    group = services.create_group(staff, budget, "Same site")
+    services.add_to_group(staff, group, bench)
+    services.add_to_group(staff, group, garden)
+    db.session.commit()
+    login(make_user(verified=True))
+    ballot = client.get(f"/ballots/{budget.id}").get_data(as_text=True)
+    assert f'aria-describedby="excl-{bench.id}"' in ballot and f'id="excl-{garden.id}"' in ballot
