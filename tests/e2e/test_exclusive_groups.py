@@ -56,3 +56,15 @@ def test_staff_create_a_group_of_two_proposals(app, live_server, page, browser, 
     note.get_by_role("link", name="Elm Park garden").click()
     expect(resident.get_by_role("heading", name="Elm Park garden")).to_be_visible()
     expect(resident.locator(".exclusion-note")).to_contain_text("Elm Park bench")
+
+    # the staff page and the proposal page with its note: no serious accessibility violations
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    problems = []
+    for where in (page, resident):
+        for violation in axe.run(where).response["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                problems.append(f"{where.url}: {violation['id']} ({violation['impact']}): "
+                                f"{[n['target'] for n in violation['nodes']][:3]}")
+    assert not problems, "\n".join(problems)
