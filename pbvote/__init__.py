@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from pbvote.ballots.views import bp as ballots_bp
     from pbvote.cycles.views import staff_bp as cycles_staff_bp
     from pbvote.notifications.views import bp as notifications_bp
+    from pbvote.proposals.group_views import bp as proposal_groups_bp
     from pbvote.proposals.views import bp as proposals_bp
     from pbvote.results.api import bp as api_bp
     from pbvote.results.public import bp as results_public_bp
@@ -141,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(cycles_staff_bp)
     app.register_blueprint(proposals_bp)
+    app.register_blueprint(proposal_groups_bp)
     app.register_blueprint(ballots_bp)
     app.register_blueprint(paper_bp)
     app.register_blueprint(paper_staff_bp)

@@ -7,6 +7,6 @@ from pbvote.cycles.models import Budget, Category, Cycle, Phase  # noqa: F401
 from pbvote.notifications.models import Announcement, Notification, NotificationPreference, OutboxEmail  # noqa: F401
 from pbvote.places.models import District  # noqa: F401
 from pbvote.proposals.models import (  # noqa: F401
-    Coauthor, Comment, CommentFlag, Pledge, Proposal, ProposalImage, Support,
+    Coauthor, Comment, CommentFlag, ExclusiveGroup, ExclusiveGroupMember, Pledge, Proposal, ProposalImage, Support,
 )
 from pbvote.results.models import Publication, PublishedProject  # noqa: F401

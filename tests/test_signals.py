@@ -13,10 +13,10 @@ from pbvote.ballots.listeners import seal_when_voting_closes
 from pbvote.ballots.models import Ballot
 from pbvote.cycles import services as cycle_services
 from pbvote.cycles.models import Budget
-from pbvote.cycles.signals import budget_removing, voting_closed
+from pbvote.cycles.signals import budget_removing, budget_rule_changing, voting_closed
 from pbvote.errors import Conflict
 from pbvote.extensions import db
-from pbvote.proposals.listeners import keep_budgets_with_proposals
+from pbvote.proposals.listeners import keep_budgets_with_proposals, keep_rules_that_count_groups
 
 
 def receivers(signal) -> list:
@@ -28,6 +28,7 @@ def test_each_receiver_is_connected_once_however_many_apps_start(app, database_u
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
     assert receivers(voting_closed) == [seal_when_voting_closes]
     assert receivers(budget_removing) == [keep_budgets_with_proposals]
+    assert receivers(budget_rule_changing) == [keep_rules_that_count_groups]
 
 
 def test_ending_voting_early_seals_the_cycle_in_the_same_transaction(voting_budget, make_user, cast):

@@ -51,6 +51,7 @@ from pbvote.errors import DomainError, InvalidBallot
 from pbvote.extensions import db, limiter
 from pbvote.forms import EmptyForm, add_form_error, option
 from pbvote.places.models import District
+from pbvote.proposals.services import exclusions
 from pbvote.templating import datetime_format, flash_messages, kept_fragment, money, render_with_slots, site_header
 
 bp = Blueprint("ballots", __name__)
@@ -107,6 +108,7 @@ def _render_ballot(budget, form, voter, proposals, status=200, live=None):
             voter=voter,
             proposals=proposals,
             live=live,
+            exclusions=exclusions(budget),
         ),
         status,
     )

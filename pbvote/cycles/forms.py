@@ -17,6 +17,7 @@ TALLY_RULE_LABELS = {
     "greedy": _l("Greedy: most votes first, skipping what no longer fits"),
     "greedy-no-skip": _l("Greedy, stopping at the first project that does not fit"),
     "greedy-threshold": _l("Greedy among projects above a vote threshold"),
+    "greedy-exclusive": _l("Greedy, skipping projects that cannot be built together with one already funded"),
     "greedy-per-cost": _l("Value for money: votes per cost"),
     "knapsack": _l("Knapsack: the set with the most total votes"),
     "mes": _l("Method of Equal Shares"),
@@ -93,8 +94,14 @@ class BudgetForm(FlaskForm):
     points_total = BoundedIntegerField(_l("Points each voter spreads (points ballot)"), validators=[Optional(), NumberRange(min=1)])
     points_per_project = BoundedIntegerField(_l("Most points on one project (points ballot)"),
                                       validators=[Optional(), NumberRange(min=1)])
-    tally_rule = SelectField(_l("Tally rule"), choices=options(TALLY_RULE_LABELS.items()),
-                             default="greedy")
+    tally_rule = SelectField(
+        _l("Tally rule"), default="greedy",
+        # the engine's registry decides which rules are offered; this module only translates their labels
+        choices=options((name, TALLY_RULE_LABELS.get(name, rule.label)) for name, rule in rules.RULES.items()),
+        description=_l("Greedy rules fund the most popular projects first. “Cannot be built together” honours "
+                       "the budget's groups of mutually exclusive projects (two plans for one site): once one of "
+                       "a group is funded, the others are skipped. Staff set the groups up on the budget's "
+                       "“Groups of mutually exclusive projects” page before voting starts."))
     utility = SelectField(_l("What a vote is worth"), choices=_param_choices("utility"))
     completion = SelectField(_l("Completion (Method of Equal Shares only)"), choices=_param_choices("completion"))
     tie_break = SelectField(_l("Tie-break"), choices=_param_choices("tie_break"))

@@ -27,7 +27,7 @@ from pbvote.cycles.models import (
     Phase,
     PhaseKind,
 )
-from pbvote.cycles.signals import budget_removing, voting_closed
+from pbvote.cycles.signals import budget_removing, budget_rule_changing, voting_closed
 from pbvote.errors import Conflict, InvalidInput, RulesFrozen
 from pbvote.extensions import db
 from pbvote.places.models import District
@@ -398,6 +398,8 @@ def update_budget(actor, budget: Budget, **values: Any) -> Budget:
               budget=budget.name, date=budget.frozen_at.strftime("%Y-%m-%d %H:%M")),
             field=sorted(frozen)[0],
         )
+    if "tally_rule" in changes:  # the proposals domain keeps a rule that counts the budget's groups
+        budget_rule_changing.send(budget, rule=changes["tally_rule"])
     for name, value in changes.items():
         setattr(budget, name, value)
     db.session.flush()

@@ -12,6 +12,10 @@ rolled back with it.
 * :data:`budget_removing` — sent by :func:`pbvote.cycles.services.delete_budget` before a budget is
   removed; sender: the budget.  A receiver refuses the removal by raising a
   :class:`pbvote.errors.DomainError` (a budget that still has proposals stays).
+* :data:`budget_rule_changing` — sent by :func:`pbvote.cycles.services.update_budget` before a
+  budget's tally rule changes; sender: the budget; keyword ``rule``: the new rule's name.  A
+  receiver refuses the change by raising a :class:`pbvote.errors.DomainError` (the proposals
+  domain: a budget with groups of mutually exclusive projects keeps a rule that counts them).
 """
 from __future__ import annotations
 
@@ -27,4 +31,9 @@ voting_closed = _signals.signal(
 budget_removing = _signals.signal(
     "pbvote.cycles.budget-removing",
     doc="A budget is about to be removed (sender: the budget); raise a DomainError to refuse.",
+)
+
+budget_rule_changing = _signals.signal(
+    "pbvote.cycles.budget-rule-changing",
+    doc="A budget's tally rule is about to change (sender: the budget; rule=: the new rule); raise a DomainError to refuse.",
 )

@@ -109,3 +109,18 @@ class ListForm(FlaskForm):
     status = SelectField(_l("Status"), validators=[Optional()])
     sort = SelectField(_l("Sort by"), choices=options([("newest", _l("Newest")), ("supported", _l("Most supported")),
                                                        ("random", _l("Random order"))]), default="newest")
+
+
+class GroupForm(FlaskForm):
+    """A group of mutually exclusive projects: its name says why they cannot all be built."""
+
+    name = StringField(_l("Why only one can be built"), validators=[DataRequired(), Length(max=200)],
+                       description=_l("Residents read it beside each project, e.g. “Same site: Elm Park north lawn”."))
+
+
+class GroupMemberForm(FlaskForm):
+    """A proposal to add to a group (the feasible proposals of the budget in no group are offered;
+    the service says why any other cannot join)."""
+
+    proposal = SelectField(_l("Add a project"), coerce=coerce_optional_int, validators=[InputRequired()],
+                           validate_choice=False)

@@ -285,6 +285,49 @@ class CommentFlag(db.Model):
     __table_args__ = (sa.UniqueConstraint("comment_id", "user_id"),)
 
 
+class ExclusiveGroup(db.Model):
+    """Projects of one budget that cannot all be built: at most one of them is funded.
+
+    Staff mark such groups (two plans for the same site) with a reason residents read ("Same site:
+    Elm Park north lawn"); the tally rule ``greedy-exclusive`` skips the rest of a group once one of
+    its projects is funded.  A group changes only until the budget's first ballot (it is part of
+    what voters relied on); :mod:`pbvote.proposals.services.groups` holds the rules.
+    """
+
+    __tablename__ = "exclusive_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget_id: Mapped[int] = mapped_column(sa.ForeignKey("budgets.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    budget: Mapped["Budget"] = relationship()  # noqa: F821
+    members: Mapped[list[ExclusiveGroupMember]] = relationship(
+        back_populates="group", order_by="ExclusiveGroupMember.proposal_id", cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (sa.UniqueConstraint("budget_id", "name", name="uq_exclusive_groups_budget_name"),)
+
+    def __repr__(self) -> str:
+        return f"<ExclusiveGroup {self.id} {self.name!r}>"
+
+
+class ExclusiveGroupMember(db.Model):
+    """A proposal in a group of mutually exclusive projects: the proposal is the key, so a proposal
+    belongs to at most one group (a database rule, not only a service's)."""
+
+    __tablename__ = "exclusive_group_members"
+
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("exclusive_groups.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    group: Mapped[ExclusiveGroup] = relationship(back_populates="members")
+    proposal: Mapped[Proposal] = relationship()
+
+
 
 def search_document():
     """The text full-text search looks at: title and description (see ``search_expression``)."""

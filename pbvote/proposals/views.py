@@ -95,7 +95,7 @@ def _render_show(proposal: Proposal, status: int = 200, **forms):
         "proposals/show.html", proposal=proposal, cycle=proposal.cycle, me=me,
         threads=services.comment_threads(proposal), can_edit=services.can_edit(me, proposal),
         is_author=services.is_author(me, proposal), has_supported=services.has_supported(me, proposal),
-        merged_from=services.merged_into(proposal),
+        merged_from=services.merged_into(proposal), exclusion=services.exclusion_of(proposal),
         qualifies=services.qualifies_for_review(proposal),
         support_open=proposal.status == ProposalStatus.SUBMITTED and proposal.cycle.is_in(cycle_services.PhaseKind.SUBMISSION),
         on_ballot_now=proposal.status == ProposalStatus.FEASIBLE and proposal.cycle.is_in(cycle_services.PhaseKind.VOTING),

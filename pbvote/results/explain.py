@@ -4,13 +4,15 @@ The engine writes one sentence per project with project ids and bare amounts (it
 and no currency); it also hands over structured details (rank, money left when the project's turn
 came, the projects funded before it, MES's effective support).  From those this module writes what
 a resident reads: "Not funded: needed €120,000; €80,000 was left when its turn came, after the 5
-projects above."  Where a rule gives no such details the engine's own sentence is shown.
+projects above."  A project skipped by ``greedy-exclusive`` names the funded project of its group
+and the group's reason.  Where a rule gives no such details the engine's own sentence is shown.
 """
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from pbvote.proposals.services import group_name_of
 from pbvote.templating import money
 
 
@@ -28,6 +30,8 @@ def explain(line, unit: str, currency: str) -> str:
     if "below_threshold" in d:
         return _("Not funded: %(score)s %(unit)s, below the threshold of %(threshold)s.",
                  score=f"{line.score:,}", unit=unit, threshold=f"{d['below_threshold']:,}")
+    if d.get("excluded_by") and not line.funded:  # greedy-exclusive: a project of its group was funded
+        return _excluded(line, str(d["excluded_by"]))
     if "money_left" in d:  # greedy rules
         left = money(d["money_left"], currency)
         ahead = len(d.get("funded_ahead") or [])
@@ -53,3 +57,14 @@ def explain(line, unit: str, currency: str) -> str:
     if d.get("completion") == "greedy" and line.funded:
         return _("Funded when the rest of the budget was filled greedily (most votes first).")
     return line.reason
+
+
+def _excluded(line, rival_id: str) -> str:
+    """"Not funded: “Elm Park bench” was funded, and only one of them can be built (Same site: …)."."""
+    rival = next((other for other in line.publication.projects if str(other.proposal_id) == rival_id), None)
+    title = rival.proposal.title if rival is not None and rival.proposal is not None else "#" + rival_id
+    reason = group_name_of(line.proposal_id)
+    if reason:
+        return _("Not funded: “%(title)s” was funded and cannot be built together with it (%(reason)s).",
+                 title=title, reason=reason)
+    return _("Not funded: “%(title)s” was funded and cannot be built together with it.", title=title)

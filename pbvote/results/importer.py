@@ -2,7 +2,8 @@
 
 :func:`import_pabulib` creates the cycle (voting closed on the file's ``date_end``), its one budget
 with the file's ballot rules, every project (name, cost, category, coordinates) as a feasible
-proposal, and every ballot with its choices; then it publishes the result under the file's rule
+proposal, its groups of mutually exclusive projects (META ``pbvote_exclusive_groups``, where the
+rule counts them), and every ballot with its choices; then it publishes the result under the file's rule
 (greedy when the file names none, and the publication says so).
 
 Ballots go in as plain rows with ids reserved ahead (:func:`_reserve_ballot_ids`) and
@@ -31,7 +32,7 @@ from pbvote.ballots.models import Ballot, BallotChannel, BallotChoice
 from pbvote.cycles.models import BallotType, Budget, Category, Cycle, Phase, PhaseKind
 from pbvote.errors import InvalidInput
 from pbvote.extensions import db
-from pbvote.proposals.models import Proposal, ProposalStatus
+from pbvote.proposals.models import ExclusiveGroup, ExclusiveGroupMember, Proposal, ProposalStatus
 from pbvote.results.models import Publication
 from pbvote.results.publication import publish_result
 from pbvote.tally import pabulib
@@ -206,6 +207,17 @@ def import_pabulib(path: str | os.PathLike, actor=None, *, now: datetime | None 
         )
     db.session.add_all(proposals.values())
     db.session.flush()
+    if election.exclusive_groups:  # META pbvote_exclusive_groups (pbvote's own open data)
+        if tally.RULES[rule].groups:
+            for n, group in enumerate(election.exclusive_groups, start=1):
+                db.session.add(ExclusiveGroup(
+                    budget_id=budget.id, name=_("Mutually exclusive in the imported file (group %(n)d)", n=n),
+                    members=[ExclusiveGroupMember(proposal_id=proposals[pid].id) for pid in group],
+                ))
+            db.session.flush()
+        else:
+            extra = _("The file's groups of mutually exclusive projects were left out: its rule does not count them.")
+            note = f"{note} {extra}" if note else extra
     ballots = _insert_ballots(pb, election, budget, {pid: p.id for pid, p in proposals.items()}, begin, end,
                               clerk_id=author.id)
     if db.session.connection().dialect.name == "postgresql":

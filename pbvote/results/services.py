@@ -20,7 +20,7 @@ from pbvote.ballots.kinds import kind_of
 from pbvote.ballots.services import countable_ballot_contents
 from pbvote.cycles.models import Budget
 from pbvote.errors import PhaseClosed
-from pbvote.proposals.services import ballot_proposals
+from pbvote.proposals.services import ballot_proposals, tally_groups
 from pbvote.tally import pabulib
 
 #: The rules shown beside the budget's own rule in the preview: (label, rule, parameters).
@@ -66,6 +66,7 @@ def election_for_budget(budget: Budget) -> tally.Election:
         max_length=budget.max_choices,
         max_sum_points=kind.max_sum_points(budget),
         min_project_score_threshold=(budget.tally_params or {}).get("threshold"),
+        exclusive_groups=tally_groups(budget),
         meta={
             "description": f"{cycle.name}: {budget.name}",
             "unit": budget.district.name if budget.district else cycle.name,
@@ -109,7 +110,7 @@ def file_rule(budget: Budget) -> str:
     params = budget.tally_params or {}
     if budget.tally_rule == "mes" and params.get("utility", "cost") == "cost":
         return {"none": "equalshares", "add1": "equalshares/add1"}.get(params.get("completion", "none"), "")
-    if budget.tally_rule in ("greedy", "greedy-no-skip", "greedy-threshold"):
+    if budget.tally_rule in ("greedy", "greedy-no-skip", "greedy-threshold", "greedy-exclusive"):
         return budget.tally_rule
     return ""
 

@@ -149,7 +149,7 @@ def test_categories_are_unique_per_cycle(make_cycle, make_user):
 
 
 def test_rules_module_lists_engine_rules_and_params():
-    assert set(rules.RULES) == {"greedy", "greedy-no-skip", "greedy-threshold", "greedy-per-cost", "knapsack", "mes",
+    assert set(rules.RULES) == {"greedy", "greedy-no-skip", "greedy-threshold", "greedy-exclusive", "greedy-per-cost", "knapsack", "mes",
                                 "phragmen"}
     assert rules.PARAMS["completion"] == ("none", "greedy", "add1", "add1+greedy")
     assert rules.normalise_params("mes", {}) == {"utility": "approvals", "completion": "none", "tie_break": "lexico"}

@@ -18,9 +18,19 @@ ELECTION = Election(
 
 def test_staff_choose_among_exactly_the_rules_the_engine_offers():
     assert set(rules.RULES) == {name for name, rule in tally.RULES.items() if rule.offered}
-    # Not offered yet: the rules that need what staff cannot enter in a budget's form today
-    # (greedy-exclusive's groups of exclusive projects, greedy-custom's reserve); imports use them.
-    assert set(tally.RULES) - set(rules.RULES) == {"greedy-exclusive", "greedy-custom"}
+    # Not offered: greedy-custom, whose reserve outside the budget staff cannot enter in a budget's
+    # form; imports use it.  greedy-exclusive is offered: staff set up the groups it honours.
+    assert set(tally.RULES) - set(rules.RULES) == {"greedy-custom"}
+    assert "greedy-exclusive" in rules.RULES
+
+
+def test_the_staff_form_offers_the_registrys_rules_with_translated_labels(app):
+    from pbvote.cycles.forms import TALLY_RULE_LABELS, BudgetForm
+
+    with app.test_request_context("/"):
+        form = BudgetForm(meta={"csrf": False})
+        assert [choice.value for choice in form.tally_rule.iter_choices()] == list(rules.RULES)
+    assert set(TALLY_RULE_LABELS) == set(rules.RULES)  # every offered rule has a translated label
 
 
 def test_each_rule_takes_the_parameters_the_engine_declares():

@@ -16,6 +16,7 @@ from pbvote.ballots.services import Choice, Voter
 from pbvote.cycles.models import BallotType, PhaseKind
 from pbvote.errors import Conflict, InvalidInput, PhaseClosed
 from pbvote.extensions import db
+from pbvote.proposals import services as proposal_services
 from pbvote.results import publication as publishing
 from pbvote.results import services as results
 from pbvote.results.models import Publication
@@ -27,12 +28,19 @@ from pbvote.timeutil import utcnow
 def closed_budget(make_cycle, make_proposal, make_user):
     """A budget of 100,000.00 with four projects, voted on by 5 residents, voting closed."""
 
-    def make(ballot_type=BallotType.APPROVAL, ballots=None, **budget_fields):
+    def make(ballot_type=BallotType.APPROVAL, ballots=None, groups=None, **budget_fields):
         cycle = make_cycle("voting", budgets=[{"name": "City", "total_amount": 100_000_00, "ballot_type": ballot_type,
                                                 "min_choices": 1, **budget_fields}])
         budget = cycle.budgets[0]
         projects = [make_proposal(cycle, cost=cost, budget=budget) for cost in (60_000_00, 50_000_00, 40_000_00, 30_000_00)]
         a, b, c, d = projects
+        if groups:  # groups of mutually exclusive projects, set up before the first ballot freezes them
+            staff = make_user("staff")
+            for n, members in enumerate(groups(a, b, c, d)):
+                group = proposal_services.create_group(staff, budget, f"Same site {n}")
+                for proposal in members:
+                    proposal_services.add_to_group(staff, group, proposal)
+            db.session.commit()
         receipts = []
         with_points = ballot_type is BallotType.CUMULATIVE
         with_rank = ballot_type is BallotType.RANKING
@@ -145,6 +153,41 @@ def test_export_then_cli_gives_the_published_set(closed_budget, request_context,
     funded = {str(line.proposal_id) for line in published.projects if line.funded}
     assert set(json.loads(run.stdout)["selected"]) == funded
     assert publishing.recount_publication(published) == funded  # re-running later: the same set
+
+
+@pytest.mark.parametrize("ballot_type", BALLOTS, ids=lambda t: t.value)
+@pytest.mark.parametrize("params", [{}, {"tie_break": "equalshares"}], ids=["lexico", "equalshares"])
+def test_export_then_cli_gives_the_published_set_with_exclusive_groups(closed_budget, request_context, tmp_path,
+                                                                       params, ballot_type):
+    """greedy-exclusive with the budget's groups: the file carries them (META pbvote_exclusive_groups),
+    and the published recount command reproduces the set, at most one project of each group in it."""
+    fields = {"tally_rule": "greedy-exclusive", "tally_params": params}
+    ballots = None
+    if ballot_type is BallotType.CUMULATIVE:
+        fields |= {"points_total": 10, "points_per_project": 5}
+    if ballot_type is BallotType.RANKING:
+        fields |= {"max_choices": 3}
+    if ballot_type is BallotType.CHOOSE_ONE:
+        ballots = lambda a, b, c, d: ([a], [a], [b], [d], [c])  # noqa: E731
+    budget, (a, _b, c, d), _receipts = closed_budget(ballot_type, ballots, groups=lambda a, b, c, d: [(a, d)], **fields)
+    published = publishing.publish_result(budget)
+    db.session.commit()
+    meta = pabulib.parse(published.ballots_file).meta_dict
+    assert meta["pbvote_exclusive_groups"] == f"{a.id},{d.id}" and meta["rule"] == "greedy-exclusive"
+    path = tmp_path / publishing.ballots_filename(budget)
+    path.write_text(published.ballots_file, encoding="utf-8")
+    command = published.recount_command.split()
+    command[2] = str(path)
+    run = subprocess.run([sys.executable, "-c", "from pbvote.cli import main; main()", *command[1:], "--format", "json"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    funded = {str(line.proposal_id) for line in published.projects if line.funded}
+    assert set(json.loads(run.stdout)["selected"]) == funded
+    assert not {str(a.id), str(d.id)} <= funded
+    from_file = subprocess.run([sys.executable, "-c", "from pbvote.cli import main; main()", "tally", str(path),
+                                "--rule", "from-file", "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert from_file.returncode == 0, from_file.stderr
+    assert set(json.loads(from_file.stdout)["selected"]) == funded
 
 
 def test_from_file_is_the_recount_command_where_the_file_names_the_rule(closed_budget, request_context):

@@ -7,6 +7,7 @@
 * :mod:`~pbvote.proposals.services.images` — pictures, their files written and deleted after the commit;
 * :mod:`~pbvote.proposals.services.discussion` — comments, flags and moderation;
 * :mod:`~pbvote.proposals.services.review` — feasibility review: feasible, unfeasible, merged;
+* :mod:`~pbvote.proposals.services.groups` — groups of mutually exclusive projects (staff; the count);
 * :mod:`~pbvote.proposals.services.queries` — the proposal list, a ballot's projects, a cycle's overview.
 
 Like every service module: they take models and plain values, enforce the rules, raise
@@ -40,6 +41,23 @@ from pbvote.proposals.services.drafting import (
     submit_proposal,
     update_proposal,
     withdraw_proposal,
+)
+from pbvote.proposals.services.groups import (
+    Exclusion,
+    add_to_group,
+    budget_groups,
+    check_rule_keeps_groups,
+    create_group,
+    delete_group,
+    exclusion_of,
+    exclusions,
+    group_candidates,
+    group_name_of,
+    group_warnings,
+    remove_from_group,
+    rename_group,
+    rule_honours_groups,
+    tally_groups,
 )
 from pbvote.proposals.services.images import (
     DEFAULT_MAX_IMAGE_BYTES,
@@ -83,6 +101,21 @@ from pbvote.proposals.services.supports import (
 )
 
 __all__ = [
+    "Exclusion",
+    "add_to_group",
+    "budget_groups",
+    "check_rule_keeps_groups",
+    "create_group",
+    "delete_group",
+    "exclusion_of",
+    "exclusions",
+    "group_candidates",
+    "group_name_of",
+    "group_warnings",
+    "remove_from_group",
+    "rename_group",
+    "rule_honours_groups",
+    "tally_groups",
     "COMMENT_EDIT_WINDOW",
     "CycleOverview",
     "DEFAULT_MAX_IMAGE_BYTES",
