@@ -33,6 +33,7 @@
     var box = document.createElement("div");
     var link = document.createElement("a");
     link.href = place.url;
+    link.className = "map-popup-link";
     link.textContent = place.title;
     box.appendChild(link);
     if (place.address) {
@@ -51,12 +52,28 @@
     canvas.hidden = false;
     var map = makeMap(canvas);
     var bounds = L.latLngBounds([]);
+    var opener = null;
     places.forEach(function (place) {
       var at = L.latLng(place.lat, place.lon);
       // keyboard: the marker is a focusable button (Enter opens its popup); alt names it.
-      L.marker(at, { title: place.title, alt: place.title, keyboard: true })
+      var marker = L.marker(at, { title: place.title, alt: place.title, keyboard: true })
         .bindPopup(popup(place)).addTo(map);
+      // Leaflet puts popups after every marker in the page's order, so Tab would pass all the
+      // other markers before reaching the link: focus goes to the link when the popup opens.
+      marker.on("popupopen", function (event) {
+        opener = marker;
+        var link = event.popup.getElement().querySelector(".map-popup-link");
+        if (link) { link.focus({ preventScroll: true }); }
+      });
       bounds.extend(at);
+    });
+    // Escape closes the popup and gives the focus back to its marker (Leaflet's own Escape works
+    // only while the map itself has the focus).
+    canvas.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || !opener || !opener.isPopupOpen()) { return; }
+      var back = opener;
+      map.closePopup();
+      back.getElement().focus();
     });
     if (places.length === 1) {
       map.setView(bounds.getCenter(), 16);
