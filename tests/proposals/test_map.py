@@ -298,3 +298,14 @@ def test_map_settings_come_from_the_environment():
                                        "PBVOTE_MAP_ATTRIBUTION": "© Example"})
     assert overrides == {"PBVOTE_MAP_TILES": "https://t.example.org/{z}/{x}/{y}.png",
                          "PBVOTE_MAP_ATTRIBUTION": "© Example"}
+
+
+def test_demo_places_the_proposals_that_have_one_place(app):
+    from pbvote.demo import PLACES, load_demo
+
+    assert load_demo()
+    cycle_proposals = list(db.session.scalars(db.select(Proposal).where(Proposal.title.in_(PLACES))))
+    assert {p.title for p in cycle_proposals} == set(PLACES)
+    assert all(p.latitude is not None and p.longitude is not None and p.address for p in cycle_proposals)
+    spread = db.session.scalars(db.select(Proposal).where(Proposal.title == "Plant 400 street trees")).one()
+    assert spread.latitude is None  # 400 trees have no one place: listed, not on the map
