@@ -217,3 +217,25 @@ def test_form_map_picker_fills_in_the_coordinates(app, tiles, live_server, page,
     proposal = db.session.scalars(sa.select(Proposal).where(Proposal.title == "A bench by the river")).one()
     assert (proposal.latitude, proposal.longitude) == (lat, lon)
     expect(page.locator("#proposal-map .leaflet-marker-icon")).to_have_count(1)
+
+
+@pytest.mark.parametrize("phone", [False, True])
+def test_map_pages_have_no_serious_accessibility_violations(app, tiles, live_server, page, offline, phone):
+    from axe_playwright_python.sync_playwright import Axe
+
+    if phone:
+        page.set_viewport_size({"width": 390, "height": 844})
+    base, located = demo_list(app, live_server, page)
+    axe = Axe()
+    problems = []
+    for path in ("/cycles/greenhill-2027/proposals", f"/proposals/{located[0]}"):
+        page.goto(base + path)
+        expect(page.locator(".places-map .leaflet-marker-icon").first).to_be_visible()
+        page.locator(".places-map .leaflet-marker-icon").first.focus()
+        page.keyboard.press("Enter")  # with a popup open, too
+        expect(page.locator(".leaflet-popup-content a")).to_be_visible()
+        for violation in axe.run(page).response["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                problems.append(f"{path}: {violation['id']} ({violation['impact']}): "
+                                f"{[n['target'] for n in violation['nodes']][:3]}")
+    assert not problems, "\n".join(problems)
