@@ -100,7 +100,7 @@ def demo_list(app, live_server, page) -> tuple[str, list[int]]:
 
 
 def check_list_map(page, located: list[int], tiles_served: list) -> None:
-    canvas = page.get_by_role("region", name="Map: Map of the proposals on this page")
+    canvas = page.get_by_role("region", name="Map of the proposals on this page")
     expect(canvas).to_be_visible()
     expect(page.locator("#proposals-map .leaflet-marker-icon")).to_have_count(len(located))
     expect(page.locator("#proposals-map .leaflet-tile-loaded").first).to_be_visible()
@@ -148,7 +148,7 @@ def test_list_map_shows_a_marker_per_located_proposal_and_popups_link_to_them(ap
 
     page.goto(base + f"/proposals/{clicked_id}")
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
-    expect(page.get_by_role("region", name="Map: Where it is")).to_be_visible()
+    expect(page.get_by_role("region", name="Map of the proposal's place")).to_be_visible()
     expect(page.locator("#proposal-map .leaflet-marker-icon")).to_have_count(1)
     expect(page.get_by_role("button", name=title)).to_be_visible()
     screenshot("proposal-map")

@@ -49,7 +49,7 @@ def map_data(html: str, map_id: str) -> list[dict]:
     """The places the page hands to proposals-map.js on the map ``map_id``."""
     (canvas,) = Elements(html).find("div", id=map_id)
     assert canvas["data-map"] == "places" and "hidden" in canvas and canvas["role"] == "region"
-    assert canvas["aria-label"].startswith("Map: ")
+    assert canvas["aria-label"] in ("Map of the proposals on this page", "Map of the proposal's place")
     return json.loads(canvas["data-places"])
 
 
