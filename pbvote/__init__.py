@@ -8,6 +8,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pbvote import config as pbvote_config
+from pbvote import maps
 
 __version__ = "0.1.0"
 
@@ -40,6 +41,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("PBVOTE_UPLOAD_DIR"):
         app.config["PBVOTE_UPLOAD_DIR"] = os.path.join(app.instance_path, "uploads")
     check_production_config(app)
+    app.config["PBVOTE_MAP_TILES"] = maps.check_tile_template(app.config.get("PBVOTE_MAP_TILES"))
+    csp = content_security_policy(app.config["PBVOTE_MAP_TILES"])
 
     if app.config["PBVOTE_TRUSTED_PROXIES"]:
         count = app.config["PBVOTE_TRUSTED_PROXIES"]
@@ -64,11 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        )
+        response.headers.setdefault("Content-Security-Policy", csp)
         if request.endpoint and request.endpoint != "static" and response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -79,6 +78,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # refuses replaces the response before the headers above are added to it.
     unit_of_work.init_app(app)
     return app
+
+
+def content_security_policy(map_tiles: str = "") -> str:
+    """The Content-Security-Policy of every page: everything from the site itself, and the map
+    tiles from the tile server of ``PBVOTE_MAP_TILES`` when it is another host (:mod:`pbvote.maps`)."""
+    tiles = maps.tile_image_source(map_tiles) if map_tiles else None
+    return (
+        f"default-src 'self'; img-src 'self' data:{' ' + tiles if tiles else ''}; style-src 'self'; "
+        "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 def check_production_config(app: Flask) -> None:

@@ -112,6 +112,12 @@ class Config:
     #: Tries per e-mail before the worker gives up on it (kept, with its error, for staff).
     PBVOTE_MAIL_MAX_ATTEMPTS = 10
 
+    # Maps of proposals (pbvote.maps).  A tile URL template of the tile server the operator chose
+    # (https://tile.example.org/{z}/{x}/{y}.png); empty: no map is drawn, the places are listed.
+    PBVOTE_MAP_TILES = ""
+    #: The credit the tile provider requires, shown on the map as plain text.
+    PBVOTE_MAP_ATTRIBUTION = ""
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -167,6 +173,8 @@ ENVIRONMENT = {
     "MAIL_SENDER": ("PBVOTE_MAIL_SENDER", str),
     "MAIL_TIMEOUT": ("PBVOTE_MAIL_TIMEOUT", float),
     "MAIL_MAX_ATTEMPTS": ("PBVOTE_MAIL_MAX_ATTEMPTS", int),
+    "MAP_TILES": ("PBVOTE_MAP_TILES", str),
+    "MAP_ATTRIBUTION": ("PBVOTE_MAP_ATTRIBUTION", str),
 }
 
 

@@ -139,6 +139,30 @@ COST_CHANGES = {
     ),
     "Outdoor gyms in four parks": (80_000, "A framework contract makes the equipment cheaper than estimated."),
 }
+#: Where the demo proposals that have one place are (title → address, latitude, longitude), so that the
+#: maps of proposals have something to show.  Greenhill is invented: its places are laid over the map
+#: of a real riverside town (Reading, England), whose street names are not Greenhill's.  Proposals
+#: spread over many places (400 trees, three libraries, 30 bus stops ...) have none, as in life.
+PLACES = {
+    "Protected cycle lane along Station Road": ("Station Road, from the station to the Northfield schools", 51.4586, -0.9718),
+    "Better lighting on riverside footpaths": ("Riverside path, between the two bridges", 51.4627, -0.9665),
+    "Riverside community garden": ("Plot behind 40–60 Mill Street", 51.4611, -0.9602),
+    "Renovate the Mill Street playground": ("Mill Street playground", 51.4603, -0.9588),
+    "Zebra crossing at Ferry Lane school": ("Ferry Lane, at the primary school gate", 51.4638, -0.9551),
+    "Pop-up youth café": ("The boathouse, River Walk", 51.4649, -0.9627),
+    "Secure bike shelters for flats": ("River Terrace flats", 51.4622, -0.9531),
+    "Library storytelling corner": ("Riverside library, 2 Quay Street", 51.4598, -0.9647),
+    "Green the market square": ("Market Square, car park half", 51.4551, -0.9712),
+    "Accessible public toilet on Market Square": ("Market Square, north side", 51.4556, -0.9705),
+    "Restore the bandstand for concerts": ("Abbey Park bandstand", 51.4563, -0.9647),
+    "Traffic calming on Church Lane": ("Church Lane, by St Mary's primary school", 51.4532, -0.9731),
+    "Table tennis tables in Abbey Park": ("Abbey Park, by the playground", 51.4570, -0.9659),
+    "Multi-sport court at Northfield Green": ("Northfield Green", 51.4765, -0.9788),
+    "Orchard on the old allotments": ("Old allotments off Moor Road", 51.4791, -0.9742),
+    "Northfield community hall kitchen": ("Northfield community hall, 12 Green Lane", 51.4752, -0.9770),
+    "Footpath to Northfield station": ("Across the field from Green Lane to Northfield station", 51.4738, -0.9829),
+    "Music rehearsal room for teenagers": ("Northfield youth centre, basement", 51.4744, -0.9755),
+}
 #: Demo proposals still waiting for review, and still being written.
 SUBMITTED_ONLY = {"Music rehearsal room for teenagers"}
 DRAFTS = {"Table tennis tables in Abbey Park"}
@@ -364,6 +388,8 @@ def load_demo(now: datetime | None = None) -> bool:
             submitted_at=created + timedelta(hours=2),
             updated_at=created + timedelta(hours=2),
         )
+        if title in PLACES:
+            proposal.address, proposal.latitude, proposal.longitude = PLACES[title]
         if title in DRAFTS:
             proposal.status = ProposalStatus.DRAFT
             proposal.submitted_at = None

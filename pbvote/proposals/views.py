@@ -24,6 +24,7 @@ from pbvote.proposals import services
 from pbvote.proposals.forms import (FREQUENCY_LABELS, PLEDGE_KIND_LABELS, CommentEditForm, CommentForm, FlagForm, ImageForm, InviteForm, ListForm,
                                     ModerateForm, PledgeForm, ProposalForm, RespondForm, ReviewForm)
 from pbvote.proposals.labels import STATUS_LABELS, status_label
+from pbvote.proposals.locations import located_area, map_places
 from pbvote.timeutil import utcnow
 from pbvote.proposals.models import PUBLIC_STATUSES, Coauthor, Comment, Pledge, Proposal, ProposalImage, ProposalStatus
 
@@ -81,7 +82,8 @@ def index(slug: str):
     pagination = db.paginate(services.search_statement(cycle, query), page=page, per_page=PER_PAGE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("proposals/index.html", cycle=cycle, form=form, pagination=pagination, args=args,
-                           can_propose=cycle.is_in(cycle_services.PhaseKind.SUBMISSION))
+                           can_propose=cycle.is_in(cycle_services.PhaseKind.SUBMISSION),
+                           places=map_places(pagination.items))
 
 
 def _render_show(proposal: Proposal, status: int = 200, **forms):
@@ -92,7 +94,7 @@ def _render_show(proposal: Proposal, status: int = 200, **forms):
     }
     defaults.update(forms)
     return render_template(
-        "proposals/show.html", proposal=proposal, cycle=proposal.cycle, me=me,
+        "proposals/show.html", proposal=proposal, cycle=proposal.cycle, me=me, places=map_places([proposal]),
         threads=services.comment_threads(proposal), can_edit=services.can_edit(me, proposal),
         is_author=services.is_author(me, proposal), has_supported=services.has_supported(me, proposal),
         merged_from=services.merged_into(proposal), exclusion=services.exclusion_of(proposal),
@@ -161,7 +163,8 @@ def new(slug: str):
         else:
             flash(_("Draft saved. Check it, add pictures or co-authors, then submit it."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
-    return render_template("proposals/form.html", cycle=cycle, form=form, proposal=None), _status(form)
+    return render_template("proposals/form.html", cycle=cycle, form=form, proposal=None,
+                           area=located_area(cycle)), _status(form)
 
 
 @bp.route("/proposals/<id:proposal_id>/edit", methods=["GET", "POST"])
@@ -179,7 +182,8 @@ def edit(proposal_id: int):
         else:
             flash(_("Proposal saved."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
-    return render_template("proposals/form.html", cycle=proposal.cycle, form=form, proposal=proposal), _status(form)
+    return render_template("proposals/form.html", cycle=proposal.cycle, form=form, proposal=proposal,
+                           area=located_area(proposal.cycle)), _status(form)
 
 
 def _button_action(proposal_id: int, action, success: str, *args):
