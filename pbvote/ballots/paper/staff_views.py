@@ -29,6 +29,7 @@ from pbvote.cycles.models import Budget, Cycle
 from pbvote.errors import DomainError, InvalidInput
 from pbvote.extensions import db
 from pbvote.forms import add_form_error, option
+from pbvote.timeutil import NonexistentLocalTime, local_to_utc, utc_to_local, zone_name
 
 bp = Blueprint("paper_staff", __name__, url_prefix="/staff")
 
@@ -89,18 +90,35 @@ def _session_form(cycle: Cycle, session: PaperSession | None = None) -> SessionF
     form = SessionForm(obj=session) if request.method == "GET" and session is not None else SessionForm()
     form.budgets.choices = [option(b.id, b.name) for b in cycle.budgets]
     form.volunteers.choices = [option(u.id, f"{u.display_name} ({u.email})") for u in services.volunteer_candidates()]
+    zone = zone_name(cycle)
+    form.starts_at.label.text = _("Starts (%(zone)s)", zone=zone)
+    form.ends_at.label.text = _("Ends (%(zone)s)", zone=zone)
     if request.method == "GET" and session is not None:
         form.budgets.data = [b.id for b in session.budgets]
         form.volunteers.data = [u.id for u in session.volunteers]
+        form.starts_at.data = utc_to_local(session.starts_at, zone).replace(tzinfo=None)
+        form.ends_at.data = utc_to_local(session.ends_at, zone).replace(tzinfo=None)
     return form
+
+
+def _utc(field, zone: str):
+    """A session form's wall-clock time in the cycle's zone as naive UTC."""
+    if field.data is None:
+        return None
+    try:
+        return local_to_utc(field.data, zone)
+    except NonexistentLocalTime:
+        raise InvalidInput(_("This time does not exist in %(zone)s: the clocks go forward then. Choose another time.",
+                             zone=zone), field=field.name) from None
 
 
 def _details(form: SessionForm, cycle: Cycle) -> dict:
     budgets = [b for b in cycle.budgets if b.id in set(form.budgets.data or [])]
     wanted = set(form.volunteers.data or [])
     volunteers = list(db.session.scalars(sa.select(User).where(User.id.in_(wanted)))) if wanted else []
-    return {"place": form.place.data, "address": form.address.data or "", "starts_at": form.starts_at.data,
-            "ends_at": form.ends_at.data, "notes": form.notes.data or "", "budgets": budgets, "volunteers": volunteers}
+    zone = zone_name(cycle)
+    return {"place": form.place.data, "address": form.address.data or "", "starts_at": _utc(form.starts_at, zone),
+            "ends_at": _utc(form.ends_at, zone), "notes": form.notes.data or "", "budgets": budgets, "volunteers": volunteers}
 
 
 @bp.route("/cycles/<slug>/paper/sessions/new", methods=["GET", "POST"])
