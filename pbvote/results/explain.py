@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from pbvote.templating import money
+from pbvote.templating import money, number
 
 
 def _amount(value, currency: str) -> str | None:
@@ -27,7 +27,7 @@ def explain(line, unit: str, currency: str) -> str:
     cost = money(line.cost_amount, currency)
     if "below_threshold" in d:
         return _("Not funded: %(score)s %(unit)s, below the threshold of %(threshold)s.",
-                 score=f"{line.score:,}", unit=unit, threshold=f"{d['below_threshold']:,}")
+                 score=number(line.score), unit=unit, threshold=number(d["below_threshold"]))
     if "money_left" in d:  # greedy rules
         left = money(d["money_left"], currency)
         ahead = len(d.get("funded_ahead") or [])
