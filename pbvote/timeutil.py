@@ -8,7 +8,7 @@ included.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -78,7 +78,3 @@ def local_to_utc(value: datetime, zone: str) -> datetime:
         raise NonexistentLocalTime(value)
     return utc.replace(tzinfo=None)
 
-
-def utc_offset(value: datetime, zone: str) -> timedelta:
-    """The offset of ``zone`` from UTC at the naive UTC moment ``value``."""
-    return utc_to_local(value, zone).utcoffset() or timedelta(0)

@@ -107,6 +107,8 @@ def test_cycle_pages_name_the_zone_and_show_no_seconds(client, make_cycle):
         assert "Asia/Tokyo" in page, path
         assert "6:30 PM Asia/Tokyo" in page, path  # 09:30 UTC is 18:30 in Tokyo
         assert not SECONDS.search(page.split('<main', 1)[1]), path
+    data = client.get(f"/api/v1/cycles/{cycle.slug}").get_json()
+    assert data["timezone"] == "Asia/Tokyo" and data["phases"][0]["starts_at"].endswith("Z")
 
 
 def test_a_cycle_without_a_zone_uses_the_site_zone(app, client, make_cycle):
