@@ -18,12 +18,12 @@ from pbvote.cycles import services
 from pbvote.cycles.forms import BudgetForm, CategoryForm, CycleForm, PhasesForm
 from pbvote.cycles.labels import PHASE_LABELS, phase_label
 from pbvote.cycles.models import PHASE_ORDER, Budget, Category, Cycle, PhaseKind
-from pbvote.errors import DomainError
+from pbvote.errors import DomainError, InvalidInput
 from pbvote.extensions import db
-from pbvote.forms import EmptyForm, add_form_error
+from pbvote.forms import EmptyForm, add_form_error, utc_value
 from pbvote.money import from_minor_units, to_minor_units
 from pbvote.places.services import get_district, list_districts
-from pbvote.timeutil import NonexistentLocalTime, local_to_utc, utc_to_local, zone_name, zone_names
+from pbvote.timeutil import utc_to_local, zone_name, zone_names
 
 staff_bp = Blueprint("cycles_staff", __name__, url_prefix="/staff")
 staff_bp.add_app_template_global(phase_label, "phase_label")
@@ -77,15 +77,12 @@ def _phases_form(cycle: Cycle, formdata=None) -> PhasesForm:
 
 
 def _phase_moment(field, zone: str):
-    """A phase field's wall-clock time in ``zone`` as naive UTC (None if empty); a time the zone
-    skips when its clocks go forward is an error on the field."""
-    if field.data is None:
-        return None
+    """A phase field's time in ``zone`` as naive UTC (:func:`pbvote.forms.utc_value`); a time the
+    zone skips is an error on the field (then None)."""
     try:
-        return local_to_utc(field.data, zone)
-    except NonexistentLocalTime:
-        field.errors.append(_("This time does not exist in %(zone)s: the clocks go forward then. Choose another time.",
-                              zone=zone))
+        return utc_value(field, zone)
+    except InvalidInput as error:
+        field.errors.append(error.message)
         return None
 
 

@@ -28,8 +28,8 @@ from pbvote.ballots.paper.serials import normalize_serial, qr_svg
 from pbvote.cycles.models import Budget, Cycle
 from pbvote.errors import DomainError, InvalidInput
 from pbvote.extensions import db
-from pbvote.forms import add_form_error, option
-from pbvote.timeutil import NonexistentLocalTime, local_to_utc, utc_to_local, zone_name
+from pbvote.forms import add_form_error, option, utc_value
+from pbvote.timeutil import utc_to_local, zone_name
 
 bp = Blueprint("paper_staff", __name__, url_prefix="/staff")
 
@@ -101,24 +101,13 @@ def _session_form(cycle: Cycle, session: PaperSession | None = None) -> SessionF
     return form
 
 
-def _utc(field, zone: str):
-    """A session form's wall-clock time in the cycle's zone as naive UTC."""
-    if field.data is None:
-        return None
-    try:
-        return local_to_utc(field.data, zone)
-    except NonexistentLocalTime:
-        raise InvalidInput(_("This time does not exist in %(zone)s: the clocks go forward then. Choose another time.",
-                             zone=zone), field=field.name) from None
-
-
 def _details(form: SessionForm, cycle: Cycle) -> dict:
     budgets = [b for b in cycle.budgets if b.id in set(form.budgets.data or [])]
     wanted = set(form.volunteers.data or [])
     volunteers = list(db.session.scalars(sa.select(User).where(User.id.in_(wanted)))) if wanted else []
     zone = zone_name(cycle)
-    return {"place": form.place.data, "address": form.address.data or "", "starts_at": _utc(form.starts_at, zone),
-            "ends_at": _utc(form.ends_at, zone), "notes": form.notes.data or "", "budgets": budgets, "volunteers": volunteers}
+    return {"place": form.place.data, "address": form.address.data or "", "starts_at": utc_value(form.starts_at, zone),
+            "ends_at": utc_value(form.ends_at, zone), "notes": form.notes.data or "", "budgets": budgets, "volunteers": volunteers}
 
 
 @bp.route("/cycles/<slug>/paper/sessions/new", methods=["GET", "POST"])
