@@ -175,3 +175,16 @@ def test_paper_session_times_are_entered_in_the_cycle_zone(client, login, make_u
 
     session = db.session.scalars(db.select(PaperSession)).one()
     assert session.starts_at == local_to_utc(day, "Europe/Warsaw")
+
+
+def test_a_polish_visitor_gets_polish_dates_on_the_cycle_page(app, client, make_cycle):
+    app.config["PBVOTE_LANGUAGES"] = ("en", "pl")
+    cycle = make_cycle("voting", timezone="Europe/Warsaw")
+    for phase in cycle.phases:  # fixed dates, so the month names are known
+        offset = phase.starts_at - cycle.phases[0].starts_at
+        phase.starts_at, phase.ends_at = datetime(2026, 1, 5, 8, 0) + offset, datetime(2026, 1, 5, 8, 0) + offset + timedelta(days=10)
+    db.session.commit()
+    page = text_of(client.get(f"/cycles/{cycle.slug}", headers={"Accept-Language": "pl"}))
+    assert "5 sty 2026, 09:00 Europe/Warsaw" in page  # 08:00 UTC is 09:00 in Warsaw in winter
+    page = text_of(client.get(f"/cycles/{cycle.slug}", headers={"Accept-Language": "en"}))
+    assert "Jan 5, 2026, 9:00 AM Europe/Warsaw" in page
