@@ -16,7 +16,9 @@ proposal (``search_title``, ``search_body``, set on every insert and update of t
 is decomposed (NFKD), its combining marks dropped, the letters with strokes that Unicode does not
 decompose (ł, ø, đ, ħ, ŧ) mapped to their base letter, case-folded, and cut into runs of letters and
 digits; a run longer than :data:`MAX_WORD` characters is left out (PostgreSQL cannot index it).
-The databases never tokenise anything themselves, so they cannot disagree:
+The databases only split the stored text at its spaces, so they cannot disagree (FTS5's
+``unicode61`` tokenizer splits at anything but letters and digits, which is only the spaces here,
+for the letters its Unicode tables know):
 
 * SQLite: an FTS5 table ``proposals_fts`` (external content: the two columns of ``proposals``),
   kept in step by three triggers; a query is the words each in double quotes (FTS5's plain
