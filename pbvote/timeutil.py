@@ -28,6 +28,7 @@ def zone_names() -> tuple[str, ...]:
     return tuple(sorted(available_timezones()))
 
 
+@lru_cache(maxsize=512)
 def is_zone(name: str | None) -> bool:
     """True when ``name`` is an IANA time zone name zoneinfo can load."""
     if not name or len(name) > 64 or name != name.strip():
