@@ -9,6 +9,7 @@ from alembic import context
 from flask import current_app, has_app_context
 
 from pbvote.extensions import db
+from pbvote.proposals.search import include_name
 
 
 def get_app():
@@ -26,6 +27,7 @@ def configure(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=False,
+        include_name=include_name,  # the SQLite full-text search table is not in the models
     )
 
 

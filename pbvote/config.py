@@ -84,6 +84,8 @@ class Config:
 
     # Language and place.
     BABEL_DEFAULT_LOCALE = "en"
+    #: The site's time zone (``PBVOTE_TIMEZONE``, an IANA name): times outside a cycle, and those of
+    #: a cycle without a zone of its own (``Cycle.timezone``).
     BABEL_DEFAULT_TIMEZONE = "UTC"
     PBVOTE_LANGUAGES = ("en",)
     PBVOTE_SITE_NAME = "pbvote"
@@ -160,6 +162,7 @@ ENVIRONMENT = {
     "ACCESS_CODE_LIMIT": ("PBVOTE_ACCESS_CODE_LIMIT", str),
     "DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
     "LANGUAGES": ("PBVOTE_LANGUAGES", "list"),
+    "TIMEZONE": ("BABEL_DEFAULT_TIMEZONE", str),
     "SITE_NAME": ("PBVOTE_SITE_NAME", str),
     "TRUSTED_PROXIES": ("PBVOTE_TRUSTED_PROXIES", int),
     "UPLOAD_DIR": ("PBVOTE_UPLOAD_DIR", str),

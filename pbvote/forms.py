@@ -4,10 +4,15 @@ The fields for numbers and ids are in :mod:`pbvote.fields`.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from pbvote.bounds import to_int32
+from pbvote.errors import InvalidInput
+from pbvote.timeutil import NonexistentLocalTime, local_to_utc
 
 
 def option(value, label) -> SelectChoice:
@@ -21,6 +26,20 @@ def option(value, label) -> SelectChoice:
 def options(pairs) -> list[SelectChoice]:
     """Choices from ``(value, label)`` pairs (WTForms 3.3 deprecates plain tuples)."""
     return [option(value, label) for value, label in pairs]
+
+
+def utc_value(field, zone: str) -> datetime | None:
+    """A date-and-time field's wall-clock value in ``zone`` (a cycle's) as naive UTC, None when empty.
+
+    A time the zone skips when its clocks go forward raises :class:`~pbvote.errors.InvalidInput`
+    naming the field."""
+    if field.data is None:
+        return None
+    try:
+        return local_to_utc(field.data, zone)
+    except NonexistentLocalTime:
+        raise InvalidInput(_("This time does not exist in %(zone)s: the clocks go forward then. Choose another time.",
+                             zone=zone), field=field.name) from None
 
 
 def coerce_int(value) -> int:

@@ -11,11 +11,16 @@ from types import SimpleNamespace
 
 import markdown as markdown_lib
 import nh3
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from babel.numbers import format_currency, get_currency_precision
 from flask import Flask, current_app, g, get_flashed_messages, render_template, request
-from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, get_translations
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from markupsafe import Markup
+
+from pbvote.timeutil import utc_to_local, zone_name
 
 #: Tags and attributes that survive sanitising of resident-written Markdown.  No scripts, no styles,
 #: no event handlers, no iframes; links only to http(s) and mailto, and marked rel="nofollow ugc".
@@ -58,38 +63,80 @@ def _format_money(amount: int, currency: str, locale: str) -> str:
     return format_currency(value, currency, format=fmt, locale=locale, currency_digits=fmt is None)
 
 
-#: Babel's named formats: none of them shows fractions of a second.
+#: Babel's named formats: none of them shows seconds here (the time is always Babel's "short").
 _NAMED_FORMATS = frozenset({"short", "medium", "long", "full"})
 
 
-def datetime_format(value: datetime | None, fmt: str = "medium") -> str:
-    """A UTC timestamp in the visitor's language and time zone (Flask-Babel's ``format_datetime``).
+def datetime_format(value: datetime | None, fmt: str = "medium", zone=None) -> str:
+    """A naive UTC timestamp in the visitor's language, in a time zone that is named after it.
 
-    ``medium`` (the default) is the language's medium date and short time, never seconds, followed
-    by the zone it is shown in ("Dec 4, 2026, 7:25 PM UTC", "4 gru 2026, 20:25 Europe/Warsaw")."""
+    ``zone`` is what the time belongs to: a cycle (its ``timezone``, else the site's), a zone name,
+    or None for the site's zone (:func:`pbvote.timeutil.zone_name`).  In templates:
+    ``phase.ends_at|datetime("medium", cycle)``.  ``fmt`` names the date's length (``short``,
+    ``medium``, the default, ``long``, ``full``); the time is always hours and minutes, never
+    seconds, followed by the zone ("Dec 4, 2026, 7:25 PM UTC", "4 gru 2026, 20:25 Europe/Warsaw").
+    ``date`` gives the date alone (in that zone).  Another ``fmt`` is a Babel pattern.
+    """
     if value is None:
         return ""
-    if fmt not in _NAMED_FORMATS:
-        return format_datetime(value, fmt)
-    # Kept per second, language and zone: Babel takes ~40 µs per call, and busy pages (every
-    # receipt of a busy vote) show the same few seconds over and over.
-    return _format_datetime(value.replace(microsecond=0), fmt, str(get_locale() or "en"), str(get_timezone()))
+    name = zone_name(zone)
+    locale = str(get_locale() or "en")
+    if fmt not in _NAMED_FORMATS and fmt != "date":
+        return babel_dates.format_datetime(utc_to_local(value, name), fmt, locale=locale)
+    # Kept per minute, language and zone: Babel takes ~40 µs per call, and busy pages (every
+    # receipt of a busy vote) show the same few minutes over and over.
+    return _format_datetime(value.replace(second=0, microsecond=0), fmt, locale, name)
 
 
 @lru_cache(maxsize=1024)
 def _format_datetime(value: datetime, fmt: str, locale: str, zone: str) -> str:
-    # The request's locale and zone: the ones in the key.
-    if fmt != "medium":
-        return format_datetime(value, fmt)
-    pattern = str(get_locale().datetime_formats["medium"])  # "{1}, {0}": date, then time
-    text = pattern.replace("{1}", format_date(value, "medium")).replace("{0}", format_time(value, "short"))
+    local = utc_to_local(value, zone)
+    if fmt == "date":
+        return babel_dates.format_date(local.date(), "medium", locale=locale)
+    pattern = str(Locale.parse(locale).datetime_formats[fmt])  # e.g. "{1}, {0}": date, then time
+    date_text = babel_dates.format_date(local.date(), fmt, locale=locale)
+    time_text = babel_dates.format_time(local, "short", tzinfo=local.tzinfo, locale=locale)
+    text = pattern.replace("{1}", date_text).replace("{0}", time_text)
     return f"{text} {zone_label(zone)}"
+
+
+def date_format(value: datetime | None, zone=None) -> str:
+    """The date of a naive UTC timestamp in ``zone`` (see :func:`datetime_format`), medium length."""
+    return datetime_format(value, "date", zone)
 
 
 def zone_label(zone: str) -> str:
     """How a time zone is named beside a time: ``UTC``, else its IANA name (``Europe/Warsaw``),
-    the same in every language."""
-    return "UTC" if zone in ("UTC", "Etc/UTC", "GMT") else zone
+    the same in every language: unambiguous where abbreviations are not ("CST"), and the name
+    staff chose for the cycle."""
+    return "UTC" if zone in ("UTC", "Etc/UTC", "GMT", "Etc/GMT") else zone
+
+
+def number(value: int | float | Decimal | None, digits: int | None = None) -> str:
+    """A number in the visitor's language (``12,345`` / ``12 345``); ``digits``: exactly that many
+    decimals (``12.5`` with 1)."""
+    if value is None:
+        return ""
+    locale = str(get_locale() or "en")
+    if digits is None:
+        return babel_numbers.format_decimal(value, locale=locale)
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return babel_numbers.format_decimal(value, format=pattern, locale=locale, decimal_quantization=True)
+
+
+def percent(value: int | float | Decimal | None, digits: int = 1) -> str:
+    """A share (0.125) as a percentage in the visitor's language ("12.5%", "12,5%")."""
+    if value is None:
+        return ""
+    locale = str(get_locale() or "en")
+    return babel_numbers.format_percent(value, format=_percent_pattern(locale, digits), locale=locale)
+
+
+@lru_cache(maxsize=64)
+def _percent_pattern(locale: str, digits: int) -> str:
+    # The language's own pattern ("#,##0%", "#,##0\u00a0%"), with ``digits`` decimals.
+    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
+    return re.sub(r"0(?![0#,.])", "0" + ("." + "0" * digits if digits else ""), pattern, count=1)
 
 
 def request_translations():
@@ -222,6 +269,10 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(datetime_format, "datetime")
+    app.add_template_filter(date_format, "date")
+    app.add_template_filter(number, "number")
+    app.add_template_filter(percent, "percent")
+    app.add_template_global(zone_name, "zone_name")
 
     @app.context_processor
     def inject_site():

@@ -28,7 +28,7 @@ PROPOSAL_CHECKS = [
     ('longitude_range', 'longitude IS NULL OR longitude BETWEEN -180 AND 180'),
 ]
 
-#: Same expression as pbvote.proposals.models.search_expression, so the planner uses the index.
+#: The expression pbvote.proposals.models indexed until 0010_cycle_timezone_search.
 SEARCH_INDEX = (
     "CREATE INDEX ix_proposals_search ON proposals USING gin "
     "(to_tsvector('simple', (coalesce(title, '') || ' ') || coalesce(body, '')))"

@@ -5,14 +5,14 @@ e-mail; asking every one of them to confirm would stop their notifications overn
 made after it confirm by the link sent at sign-up.  The lead re-chains ``down_revision`` at merge.
 
 Revision ID: 0011_email_confirmation
-Revises: 0008_exclusive_groups
+Revises: 0010_cycle_timezone_search
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0011_email_confirmation'
-down_revision = '0008_exclusive_groups'
+down_revision = '0010_cycle_timezone_search'
 branch_labels = None
 depends_on = None
 

@@ -23,7 +23,7 @@ from pbvote.notifications import participants, services
 from pbvote.notifications.kinds import NotificationKind
 from pbvote.notifications.links import link_to
 from pbvote.notifications.worker import worker_pass
-from pbvote.timeutil import utcnow
+from pbvote.timeutil import utcnow, zone_name
 
 
 def cycle_voters(cycle_id: int) -> sa.Select:
@@ -60,7 +60,7 @@ def announce_voting_opened(sender=None, now: datetime | None = None) -> int:
         voting = cycle.phase(PhaseKind.VOTING)
         told = services.announce(
             NotificationKind.VOTING_OPENED, cycle, link_to("ballots.vote", slug=cycle.slug), cycle.id,
-            cycle=cycle.name, closes_at=voting.ends_at,
+            cycle=cycle.name, closes_at=voting.ends_at, timezone=zone_name(cycle),
         )
         announced += told is not None
     return announced

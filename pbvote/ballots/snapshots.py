@@ -50,6 +50,8 @@ class CycleSnapshot(PhaseTimeline):
     minimum_age: int | None
     verified_only: bool
     access_codes_enabled: bool
+    #: The zone its times are shown in (None: the site's), for the receipt.
+    timezone: str | None
     #: Ordered by ``starts_at``, as ``Cycle.phases``.
     phases: tuple[PhaseSnapshot, ...]
 
@@ -103,7 +105,7 @@ _BUDGET_COLUMNS = (
 )
 _CYCLE_COLUMNS = (
     Cycle.id, Cycle.slug, Cycle.name, Cycle.currency, Cycle.is_published, Cycle.allow_vote_change,
-    Cycle.district_eligibility, Cycle.minimum_age, Cycle.verified_only, Cycle.access_codes_enabled,
+    Cycle.district_eligibility, Cycle.minimum_age, Cycle.verified_only, Cycle.access_codes_enabled, Cycle.timezone,
 )
 _PHASE_COLUMNS = (Phase.kind, Phase.starts_at, Phase.ends_at)
 _CODE_COLUMNS = (

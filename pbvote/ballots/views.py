@@ -413,7 +413,7 @@ def _render_receipt(budget, ballot, tracking_code, proposals, just_cast=False):
             "flashes": flash_messages,
             "short_code": lambda: escape(services.format_code(tracking_code[:8])),
             "tracking_code": lambda: escape(services.format_code(tracking_code)),
-            "cast_at": lambda: escape(datetime_format(ballot.cast_at, "medium")),
+            "cast_at": lambda: escape(datetime_format(ballot.cast_at, "medium", cycle)),
             "choices": choice_lines,
             "total": lambda: escape(money(services.spent_amount(proposals, choices), cycle.currency)),
         },

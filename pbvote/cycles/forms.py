@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from pbvote.cycles import rules
 from pbvote.cycles.models import PHASE_ORDER, BallotType, DistrictEligibility
@@ -12,6 +12,7 @@ from pbvote.fields import BoundedIntegerField, MoneyField
 from pbvote.forms import coerce_optional_int, options
 from pbvote.cycles import ballot_kinds
 from pbvote.cycles.labels import ELIGIBILITY_LABELS, PHASE_LABELS
+from pbvote.timeutil import is_zone
 
 TALLY_RULE_LABELS = {
     "greedy": _l("Greedy: most votes first, skipping what no longer fits"),
@@ -42,6 +43,10 @@ class CycleForm(FlaskForm):
     description = TextAreaField(_l("Description"), description=_l("Markdown. Shown on the cycle's page."))
     currency = StringField(_l("Currency"), default="EUR", validators=[DataRequired(), Length(min=3, max=3)],
                            description=_l("Three-letter code, e.g. EUR."))
+    timezone = StringField(
+        _l("Time zone"), validators=[Optional(), Length(max=64)],
+        description=_l("An IANA name such as Europe/Warsaw. Phase dates are entered and shown in this zone. "
+                       "Leave empty for the site's time zone."))
     is_published = BooleanField(_l("Published (visible to everyone)"))
     max_proposals_per_resident = BoundedIntegerField(
         _l("Proposals per resident"), validators=[Optional(), NumberRange(min=1)],
@@ -59,6 +64,11 @@ class CycleForm(FlaskForm):
     access_codes_enabled = BooleanField(_l("Residents may vote with an access code"), default=True)
     allow_vote_change = BooleanField(_l("Voters may change their vote until voting ends"), default=True)
 
+    def validate_timezone(self, field):
+        if field.data and not is_zone(field.data.strip()):
+            raise ValidationError(_l("Choose a time zone from the list, such as Europe/Warsaw, or leave it empty "
+                                     "for the site's."))
+
 
 def _phases_form():
     class PhasesForm(FlaskForm):
@@ -67,9 +77,9 @@ def _phases_form():
     for kind in PHASE_ORDER:
         label = PHASE_LABELS[kind]
         setattr(PhasesForm, f"{kind.value}_start", DateTimeLocalField(
-            _l("%(phase)s starts (UTC)", phase=label), format="%Y-%m-%dT%H:%M", validators=[Optional()]))
+            _l("%(phase)s starts", phase=label), format="%Y-%m-%dT%H:%M", validators=[Optional()]))
         setattr(PhasesForm, f"{kind.value}_end", DateTimeLocalField(
-            _l("%(phase)s ends (UTC)", phase=label), format="%Y-%m-%dT%H:%M", validators=[Optional()],
+            _l("%(phase)s ends", phase=label), format="%Y-%m-%dT%H:%M", validators=[Optional()],
             description=_l("Leave both dates empty to skip this phase.")))
     return PhasesForm
 

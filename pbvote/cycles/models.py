@@ -80,6 +80,9 @@ class Cycle(PhaseTimeline, db.Model):
     name: Mapped[str] = mapped_column(sa.String(160))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    #: The IANA time zone its dates are entered and shown in (``Europe/Warsaw``); None: the
+    #: site's (``BABEL_DEFAULT_TIMEZONE``).  See :func:`pbvote.timeutil.zone_name`.
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
     is_published: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
 

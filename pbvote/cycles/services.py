@@ -31,13 +31,14 @@ from pbvote.cycles.signals import budget_removing, budget_rule_changing, voting_
 from pbvote.errors import Conflict, InvalidInput, RulesFrozen
 from pbvote.extensions import db
 from pbvote.places.models import District
-from pbvote.timeutil import utcnow
+from pbvote.templating import datetime_format
+from pbvote.timeutil import is_zone, utcnow
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 #: Cycle fields staff can edit, and those among them that freeze with the first ballot.
 CYCLE_FIELDS = (
-    "slug", "name", "description", "currency", "is_published", "max_proposals_per_resident",
+    "slug", "name", "description", "currency", "timezone", "is_published", "max_proposals_per_resident",
     "support_threshold", "allow_vote_change", "district_eligibility", "minimum_age", "verified_only",
     "access_codes_enabled",
 )
@@ -120,6 +121,11 @@ def _check_cycle_values(values: dict[str, Any], cycle: Cycle | None) -> None:
         values["currency"] = (values["currency"] or "").strip().upper()
         if not re.fullmatch(r"[A-Z]{3}", values["currency"]):
             raise InvalidInput(_("Use a three-letter currency code such as EUR."), field="currency")
+    if "timezone" in values:
+        values["timezone"] = (values["timezone"] or "").strip() or None
+        if values["timezone"] is not None and not is_zone(values["timezone"]):
+            raise InvalidInput(_("Choose a time zone from the list, such as Europe/Warsaw, or leave it empty "
+                                 "for the site's."), field="timezone")
     if values.get("max_proposals_per_resident") is not None and values["max_proposals_per_resident"] < 1:
         raise InvalidInput(_("The limit of proposals per resident must be at least 1 (or empty for no limit)."),
                            field="max_proposals_per_resident")
@@ -393,9 +399,9 @@ def update_budget(actor, budget: Budget, **values: Any) -> Budget:
     frozen = FROZEN_BUDGET_FIELDS & set(changes)
     if frozen and budget.is_frozen:
         raise RulesFrozen(
-            _("The first ballot in “%(budget)s” was cast on %(date)s UTC: its amount, ballot rule and tally rule "
+            _("The first ballot in “%(budget)s” was cast on %(date)s: its amount, ballot rule and tally rule "
               "can no longer change, so that every vote is counted under the rules the voter saw.",
-              budget=budget.name, date=budget.frozen_at.strftime("%Y-%m-%d %H:%M")),
+              budget=budget.name, date=datetime_format(budget.frozen_at, "medium", budget.cycle)),
             field=sorted(frozen)[0],
         )
     if "tally_rule" in changes:  # the proposals domain keeps a rule that counts the budget's groups

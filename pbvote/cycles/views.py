@@ -18,11 +18,12 @@ from pbvote.cycles import services
 from pbvote.cycles.forms import BudgetForm, CategoryForm, CycleForm, PhasesForm
 from pbvote.cycles.labels import PHASE_LABELS, phase_label
 from pbvote.cycles.models import PHASE_ORDER, Budget, Category, Cycle, PhaseKind
-from pbvote.errors import DomainError
+from pbvote.errors import DomainError, InvalidInput
 from pbvote.extensions import db
-from pbvote.forms import EmptyForm, add_form_error
+from pbvote.forms import EmptyForm, add_form_error, utc_value
 from pbvote.money import from_minor_units, to_minor_units
 from pbvote.places.services import get_district, list_districts
+from pbvote.timeutil import utc_to_local, zone_name, zone_names
 
 staff_bp = Blueprint("cycles_staff", __name__, url_prefix="/staff")
 staff_bp.add_app_template_global(phase_label, "phase_label")
@@ -57,16 +58,32 @@ def new_cycle():
         else:
             flash(_("Cycle created. Now set its phases, budgets and categories."), "success")
             return redirect(url_for("cycles_staff.edit_cycle", cycle_id=cycle.id))
-    return render_template("cycles/staff/new.html", form=form), 400 if form.errors or form.form_errors else 200
+    return render_template("cycles/staff/new.html", form=form, zone_names=zone_names()), 400 if form.errors or form.form_errors else 200
 
 
 def _phases_form(cycle: Cycle, formdata=None) -> PhasesForm:
+    """The phase dates form, in the cycle's time zone (its labels name the zone)."""
     form = PhasesForm(formdata=formdata, prefix="phases")
+    zone = zone_name(cycle)
+    for kind in PHASE_ORDER:
+        label = PHASE_LABELS[kind]
+        getattr(form, f"{kind.value}_start").label.text = _("%(phase)s starts (%(zone)s)", phase=label, zone=zone)
+        getattr(form, f"{kind.value}_end").label.text = _("%(phase)s ends (%(zone)s)", phase=label, zone=zone)
     if formdata is None:
         for phase in cycle.phases:
-            getattr(form, f"{phase.kind.value}_start").data = phase.starts_at
-            getattr(form, f"{phase.kind.value}_end").data = phase.ends_at
+            getattr(form, f"{phase.kind.value}_start").data = utc_to_local(phase.starts_at, zone).replace(tzinfo=None)
+            getattr(form, f"{phase.kind.value}_end").data = utc_to_local(phase.ends_at, zone).replace(tzinfo=None)
     return form
+
+
+def _phase_moment(field, zone: str):
+    """A phase field's time in ``zone`` as naive UTC (:func:`pbvote.forms.utc_value`); a time the
+    zone skips is an error on the field (then None)."""
+    try:
+        return utc_value(field, zone)
+    except InvalidInput as error:
+        field.errors.append(error.message)
+        return None
 
 
 def _render_cycle(cycle: Cycle, form=None, phases_form=None, category_form=None, status=200):
@@ -74,7 +91,7 @@ def _render_cycle(cycle: Cycle, form=None, phases_form=None, category_form=None,
         form = CycleForm(obj=cycle, formdata=None)
         form.district_eligibility.data = cycle.district_eligibility.value
     return render_template(
-        "cycles/staff/edit.html", cycle=cycle, form=form,
+        "cycles/staff/edit.html", cycle=cycle, form=form, zone_names=zone_names(),
         phases_form=phases_form or _phases_form(cycle),
         category_form=category_form or CategoryForm(formdata=None, prefix="category"),
         button_form=EmptyForm(), frozen=services.is_frozen(cycle),
@@ -109,10 +126,13 @@ def set_phases(cycle_id: int):
     form = _phases_form(cycle, formdata=request.form)
     if form.validate():
         windows = {}
+        zone = zone_name(cycle)
         for kind in PHASE_ORDER:
-            start = getattr(form, f"{kind.value}_start").data
-            end = getattr(form, f"{kind.value}_end").data
+            start = _phase_moment(getattr(form, f"{kind.value}_start"), zone)
+            end = _phase_moment(getattr(form, f"{kind.value}_end"), zone)
             windows[kind] = None if start is None and end is None else (start, end)
+        if form.errors:
+            return _render_cycle(cycle, phases_form=form, status=400)
         try:
             services.set_phases(_me(), cycle, windows)
         except DomainError as error:

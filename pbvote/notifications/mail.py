@@ -69,12 +69,13 @@ def render_email(user, spec: KindSpec, link: str, params: Mapping[str, Any]) -> 
     return subject, body.strip() + "\n"
 
 
-def _when(value: str | None) -> str:
-    """A stored ISO date and time (naive UTC) in words, in the e-mail's language and the site's zone."""
+def _when(value: str | None, zone: str | None = None) -> str:
+    """A stored ISO date and time (naive UTC) in words, in the e-mail's language and ``zone`` (the
+    cycle's, which the message's parameters carry), else the site's zone."""
     from pbvote.templating import datetime_format  # shared helper; imported late (Markdown, nh3)
 
     try:
-        return datetime_format(datetime.fromisoformat(value), "long")
+        return datetime_format(datetime.fromisoformat(value), "long", zone)
     except (TypeError, ValueError):
         return value or ""
 

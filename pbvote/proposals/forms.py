@@ -103,7 +103,8 @@ class ListForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search title and description"), validators=[Optional(), Length(max=200)])
+    q = StringField(_l("Search title and description"), validators=[Optional(), Length(max=200)],
+                    description=_l("Whole words, each of them; the last one may be the start of a word."))
     budget = SelectField(_l("Budget"), coerce=coerce_optional_int, validators=[Optional()])
     category = SelectField(_l("Category"), coerce=coerce_optional_int, validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()])

@@ -6,10 +6,11 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-import sqlalchemy.dialects.postgresql  # noqa: F401  (registers the to_tsvector function type)
+from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pbvote.extensions import db, enum_column
+from pbvote.proposals import search
 from pbvote.timeutil import utcnow
 
 
@@ -29,15 +30,6 @@ PUBLIC_STATUSES = (
     ProposalStatus.UNFEASIBLE,
     ProposalStatus.MERGED,
 )
-
-
-def search_expression(title, body):
-    """``to_tsvector('simple', title || ' ' || body)``: what PostgreSQL's GIN index holds.
-
-    The ``simple`` configuration does no stemming, so it treats every language of a city alike.
-    """
-    text = sa.func.coalesce(title, sa.literal_column("''")).op("||")(sa.literal_column("' '"))
-    return sa.func.to_tsvector(sa.literal_column("'simple'"), text.op("||")(sa.func.coalesce(body, sa.literal_column("''"))))
 
 
 class Proposal(db.Model):
@@ -69,6 +61,11 @@ class Proposal(db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proposals.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    #: The words of the title and of the description as search sees them (:mod:`pbvote.proposals.search`),
+    #: set from ``title`` and ``body`` whenever the ORM writes the row.
+    search_title: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    search_body: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     #: Number of supports, kept in step by the support service so lists can sort by it cheaply.
     support_count: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -109,9 +106,11 @@ class Proposal(db.Model):
         sa.CheckConstraint("status != 'feasible' OR final_amount IS NOT NULL", name="feasible_has_final_amount"),
         sa.CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
         sa.CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
-        # Full-text search; only PostgreSQL has to_tsvector (elsewhere search scans, fine for 10^4 rows).
+        # Full-text search on PostgreSQL (SQLite: the FTS5 table of pbvote.proposals.search).
         sa.Index(
-            "ix_proposals_search", search_expression(title.column, body.column), postgresql_using="gin"
+            "ix_proposals_search",
+            search.search_vector(search.document_text(search_title.column, search_body.column)),
+            postgresql_using="gin",
         ).ddl_if(dialect="postgresql"),
     )
 
@@ -330,5 +329,20 @@ class ExclusiveGroupMember(db.Model):
 
 
 def search_document():
-    """The text full-text search looks at: title and description (see ``search_expression``)."""
-    return search_expression(Proposal.title, Proposal.body)
+    """What PostgreSQL's search index holds: the words of title and description."""
+    return search.search_vector(search.document_text(Proposal.search_title, Proposal.search_body))
+
+
+def title_document():
+    """The words of the title alone (PostgreSQL), for ranking title matches first."""
+    return search.search_vector(Proposal.search_title)
+
+
+@event.listens_for(Proposal, "before_insert")
+@event.listens_for(Proposal, "before_update")
+def _set_search_words(mapper, connection, proposal: Proposal) -> None:
+    proposal.search_title = search.normalise(proposal.title)
+    proposal.search_body = search.normalise(proposal.body)
+
+
+search.install_sqlite_ddl(Proposal.__table__)

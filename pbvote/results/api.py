@@ -23,6 +23,7 @@ from pbvote.proposals.models import PUBLIC_STATUSES, Proposal
 from pbvote.results import publication as publishing
 from pbvote.results.public import publication_as_dict
 from pbvote.results.services import voting_closed
+from pbvote.timeutil import zone_name
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 200
@@ -79,6 +80,7 @@ def _cycle(cycle: Cycle) -> dict:
     current = cycle.current_phase()
     return {
         "slug": cycle.slug, "name": cycle.name, "description": cycle.description, "currency": cycle.currency,
+        "timezone": zone_name(cycle),
         "amount": _amount(cycle.total_amount, cycle.currency),
         "current_phase": current.kind.value if current else None,
         "phases": [{"kind": p.kind.value, "starts_at": p.starts_at.isoformat() + "Z", "ends_at": p.ends_at.isoformat() + "Z"}
@@ -187,6 +189,8 @@ def openapi_document() -> dict:
             "Cycle": {"type": "object", "properties": {
                 "slug": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
                 "currency": {"type": "string"}, "amount": {"type": "string"},
+                "timezone": {"type": "string", "description": "IANA zone the cycle's times are shown in; "
+                             "the times themselves are UTC (ending in Z)"},
                 "current_phase": {"type": ["string", "null"]}, "phases": {"type": "array"},
                 "budgets": {"type": "array", "items": ref("Budget")}, "url": {"type": "string"}}},
             "Budget": {"type": "object", "properties": {

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from pbvote.proposals.services import group_name_of
-from pbvote.templating import money
+from pbvote.templating import money, number
 
 
 def _amount(value, currency: str) -> str | None:
@@ -29,7 +29,7 @@ def explain(line, unit: str, currency: str) -> str:
     cost = money(line.cost_amount, currency)
     if "below_threshold" in d:
         return _("Not funded: %(score)s %(unit)s, below the threshold of %(threshold)s.",
-                 score=f"{line.score:,}", unit=unit, threshold=f"{d['below_threshold']:,}")
+                 score=number(line.score), unit=unit, threshold=number(d["below_threshold"]))
     if d.get("excluded_by") and not line.funded:  # greedy-exclusive: a project of its group was funded
         return _excluded(line, str(d["excluded_by"]))
     if "money_left" in d:  # greedy rules

@@ -21,8 +21,8 @@ class SessionForm(FlaskForm):
     place = StringField(_l("Place"), validators=[DataRequired(), Length(max=120)],
                         description=_l("For example: Riverside Library, Mill Street school gate."))
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
-    starts_at = DateTimeLocalField(_l("Starts (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()])
-    ends_at = DateTimeLocalField(_l("Ends (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()])
+    starts_at = DateTimeLocalField(_l("Starts"), format=DATETIME_FORMAT, validators=[InputRequired()])
+    ends_at = DateTimeLocalField(_l("Ends"), format=DATETIME_FORMAT, validators=[InputRequired()])
     budgets = MultiCheckboxField(_l("Budgets offered"), coerce=coerce_int, validate_choice=False,
                                  description=_l("Voters get a sheet for each budget they may vote in."))
     volunteers = MultiCheckboxField(_l("Volunteers"), coerce=coerce_int, validate_choice=False,

@@ -28,7 +28,8 @@ from pbvote.ballots.paper.serials import normalize_serial, qr_svg
 from pbvote.cycles.models import Budget, Cycle
 from pbvote.errors import DomainError, InvalidInput
 from pbvote.extensions import db
-from pbvote.forms import add_form_error, option
+from pbvote.forms import add_form_error, option, utc_value
+from pbvote.timeutil import utc_to_local, zone_name
 
 bp = Blueprint("paper_staff", __name__, url_prefix="/staff")
 
@@ -89,9 +90,14 @@ def _session_form(cycle: Cycle, session: PaperSession | None = None) -> SessionF
     form = SessionForm(obj=session) if request.method == "GET" and session is not None else SessionForm()
     form.budgets.choices = [option(b.id, b.name) for b in cycle.budgets]
     form.volunteers.choices = [option(u.id, f"{u.display_name} ({u.email})") for u in services.volunteer_candidates()]
+    zone = zone_name(cycle)
+    form.starts_at.label.text = _("Starts (%(zone)s)", zone=zone)
+    form.ends_at.label.text = _("Ends (%(zone)s)", zone=zone)
     if request.method == "GET" and session is not None:
         form.budgets.data = [b.id for b in session.budgets]
         form.volunteers.data = [u.id for u in session.volunteers]
+        form.starts_at.data = utc_to_local(session.starts_at, zone).replace(tzinfo=None)
+        form.ends_at.data = utc_to_local(session.ends_at, zone).replace(tzinfo=None)
     return form
 
 
@@ -99,8 +105,9 @@ def _details(form: SessionForm, cycle: Cycle) -> dict:
     budgets = [b for b in cycle.budgets if b.id in set(form.budgets.data or [])]
     wanted = set(form.volunteers.data or [])
     volunteers = list(db.session.scalars(sa.select(User).where(User.id.in_(wanted)))) if wanted else []
-    return {"place": form.place.data, "address": form.address.data or "", "starts_at": form.starts_at.data,
-            "ends_at": form.ends_at.data, "notes": form.notes.data or "", "budgets": budgets, "volunteers": volunteers}
+    zone = zone_name(cycle)
+    return {"place": form.place.data, "address": form.address.data or "", "starts_at": utc_value(form.starts_at, zone),
+            "ends_at": utc_value(form.ends_at, zone), "notes": form.notes.data or "", "budgets": budgets, "volunteers": volunteers}
 
 
 @bp.route("/cycles/<slug>/paper/sessions/new", methods=["GET", "POST"])

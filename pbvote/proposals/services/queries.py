@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from pbvote.cycles.models import Budget, Cycle, Phase
 from pbvote.cycles.services import TimelineStep, cycle_timeline
 from pbvote.extensions import db
-from pbvote.proposals.models import PUBLIC_STATUSES, Proposal, ProposalStatus, search_document
+from pbvote.proposals import search
+from pbvote.proposals.models import PUBLIC_STATUSES, Proposal, ProposalStatus, search_document, title_document
 from pbvote.timeutil import utcnow
 
 
@@ -55,13 +57,9 @@ def search_statement(cycle: Cycle, query: ProposalQuery) -> sa.Select:
         statement = statement.where(Proposal.category_id == query.category_id)
     text = query.text.strip()[:200]
     if text:
-        if db.session.get_bind().dialect.name == "postgresql":
-            statement = statement.where(search_document().op("@@")(sa.func.plainto_tsquery("simple", text)))
-        else:
-            for word in text.lower().split()[:8]:
-                pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                statement = statement.where(sa.or_(sa.func.lower(Proposal.title).like(pattern, escape="\\"),
-                                                   sa.func.lower(Proposal.body).like(pattern, escape="\\")))
+        statement, relevance = _matching(statement, search.query_words(text))
+        if relevance is not None:
+            statement = statement.order_by(relevance)
     if query.sort == "supported":
         statement = statement.order_by(Proposal.support_count.desc(), Proposal.id.desc())
     elif query.sort == "random":
@@ -69,6 +67,27 @@ def search_statement(cycle: Cycle, query: ProposalQuery) -> sa.Select:
     else:
         statement = statement.order_by(Proposal.created_at.desc(), Proposal.id.desc())
     return statement
+
+
+def _matching(statement: sa.Select, words: list[str]) -> tuple[sa.Select, sa.ColumnElement | None]:
+    """``statement`` narrowed to the proposals holding every word (:mod:`pbvote.proposals.search`),
+    with the relevance to order by first (0 when the title holds every word, else 1).  A query with
+    no word (only punctuation) finds nothing."""
+    if not words:
+        return statement.where(sa.false()), None
+    if db.session.get_bind().dialect.name == "postgresql":
+        tsquery = sa.cast(sa.literal(search.tsquery_text(words)), TSQUERY)
+        return (statement.where(search_document().op("@@")(tsquery)),
+                sa.case((title_document().op("@@")(tsquery), 0), else_=1))
+    fts = sa.table(search.FTS_TABLE, sa.column("rowid"))
+
+    def rows(match: str):
+        return sa.select(fts.c.rowid).where(sa.literal_column(search.FTS_TABLE).op("MATCH")(match))
+
+    everywhere = search.fts5_query(words)
+    in_title = "{search_title} : (" + everywhere + ")"
+    return (statement.where(Proposal.id.in_(rows(everywhere))),
+            sa.case((Proposal.id.in_(rows(in_title)), 0), else_=1))
 
 
 # -- a cycle's public pages ---------------------------------------------------------------------

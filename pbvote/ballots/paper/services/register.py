@@ -38,6 +38,7 @@ from pbvote.cycles.models import Budget, Cycle
 from pbvote.places.models import District
 from pbvote.errors import Conflict, InvalidInput, NotAllowed, PhaseClosed
 from pbvote.extensions import db
+from pbvote.templating import datetime_format
 from pbvote.timeutil import utcnow
 
 #: A participation unless the voter already has one in the budget (the same statement on SQLite and
@@ -92,8 +93,8 @@ def find_residents(query: str | None) -> list[User]:
     ))
 
 
-def _took_part_message(channel: BallotChannel, at: datetime) -> str:
-    day = at.strftime("%Y-%m-%d")
+def _took_part_message(channel: BallotChannel, at: datetime, cycle) -> str:
+    day = datetime_format(at, "date", cycle)
     return {
         BallotChannel.ONLINE: _("Already voted in this budget online (%(day)s): no sheet.", day=day),
         BallotChannel.KIOSK: _("Already voted in this budget at a kiosk (%(day)s): no sheet.", day=day),
@@ -264,7 +265,7 @@ def _decide(actor, session, voter: Voter | None, budget: Budget, channel, distri
     conflict = _conflict(ConflictKind.VOTED_BEFORE, budget, session.id, voter, earlier.channel, channel, actor, now)
     audit.record("paper.conflict", actor=actor, subject=session, budget_id=budget.id, kind="voted_before",
                  first_channel=earlier.channel.value)
-    return BudgetDecision(budget, _took_part_message(earlier.channel, earlier.created_at), conflict)
+    return BudgetDecision(budget, _took_part_message(earlier.channel, earlier.created_at, budget.cycle), conflict)
 
 
 def undo_registration(actor: User, entry: RegisterEntry, now: datetime | None = None) -> RegisterEntry:

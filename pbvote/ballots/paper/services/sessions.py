@@ -22,6 +22,7 @@ from pbvote.ballots.services.receipts import results_published
 from pbvote.cycles.models import Budget, Cycle, PhaseKind
 from pbvote.errors import Conflict, InvalidInput, NotAllowed, PhaseClosed, RulesFrozen
 from pbvote.extensions import db
+from pbvote.templating import datetime_format
 from pbvote.timeutil import utcnow
 
 #: Roles whose accounts can be assigned to a session (they hold the volunteer's abilities).
@@ -109,9 +110,9 @@ def _check_details(cycle: Cycle, place: str, starts_at: datetime | None, ends_at
         raise InvalidInput(_("Give the cycle a voting phase first: sessions take place while voting is open."),
                            field="starts_at")
     if starts_at < voting.starts_at or ends_at > voting.ends_at:
-        raise InvalidInput(_("A session takes place while voting is open: between %(start)s and %(end)s (UTC).",
-                             start=voting.starts_at.strftime("%Y-%m-%d %H:%M"),
-                             end=voting.ends_at.strftime("%Y-%m-%d %H:%M")), field="starts_at")
+        raise InvalidInput(_("A session takes place while voting is open: between %(start)s and %(end)s.",
+                             start=datetime_format(voting.starts_at, "medium", cycle),
+                             end=datetime_format(voting.ends_at, "medium", cycle)), field="starts_at")
     budgets = list(dict.fromkeys(budgets))
     if not budgets:
         raise InvalidInput(_("Offer at least one budget at the session."), field="budgets")

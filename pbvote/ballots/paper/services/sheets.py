@@ -19,6 +19,7 @@ from pbvote.ballots.services.content import ballot_snapshot
 from pbvote.cycles.models import Budget
 from pbvote.errors import Conflict, InvalidInput
 from pbvote.extensions import db
+from pbvote.templating import datetime_format
 from pbvote.timeutil import utcnow
 
 #: The most sheets printed at once (one A4 page each).
@@ -130,7 +131,7 @@ def sheet_of_session(session: PaperSession, serial_text: str | None, *, lock: bo
     if sheet.session_id != session.id:
         other = sheet.session
         raise InvalidInput(_("Sheet %(serial)s belongs to another session (%(place)s, %(date)s).", serial=serial,
-                             place=other.place, date=other.starts_at.strftime("%Y-%m-%d")), field="serial")
+                             place=other.place, date=datetime_format(other.starts_at, "date", other.cycle)), field="serial")
     return sheet
 
 
