@@ -131,6 +131,8 @@ def register_blueprints(app: Flask) -> None:
     from pbvote.notifications.views import bp as notifications_bp
     from pbvote.proposals.views import bp as proposals_bp
     from pbvote.results.api import bp as api_bp
+    from pbvote.results.implementation.public import bp as implementation_public_bp
+    from pbvote.results.implementation.views import bp as implementation_bp
     from pbvote.results.public import bp as results_public_bp
     from pbvote.results.views import bp as results_bp
     from pbvote.views import bp as main_bp
@@ -145,4 +147,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(results_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(results_public_bp)
+    app.register_blueprint(implementation_bp)
+    app.register_blueprint(implementation_public_bp)
     app.register_blueprint(api_bp)

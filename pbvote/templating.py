@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Hashable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
@@ -84,6 +84,11 @@ def _format_datetime(value: datetime, fmt: str, locale: str, zone: str) -> str:
     pattern = str(get_locale().datetime_formats["medium"])  # "{1}, {0}": date, then time
     text = pattern.replace("{1}", format_date(value, "medium")).replace("{0}", format_time(value, "short"))
     return f"{text} {zone_label(zone)}"
+
+
+def date_format(value: date | None, fmt: str = "medium") -> str:
+    """A calendar date (a milestone's due date) in the visitor's language; "" for none."""
+    return "" if value is None else format_date(value, fmt)
 
 
 def zone_label(zone: str) -> str:
@@ -222,6 +227,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(datetime_format, "datetime")
+    app.add_template_filter(date_format, "date")
 
     @app.context_processor
     def inject_site():
