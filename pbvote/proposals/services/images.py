@@ -7,7 +7,7 @@ import os
 import secrets
 from typing import BinaryIO
 
-from flask import current_app
+from flask import abort, current_app, send_file
 from flask_babel import gettext as _
 
 from pbvote import audit, unit_of_work
@@ -98,6 +98,17 @@ def remove_image(user: User, image: ProposalImage) -> None:
     proposal.images.remove(image)
     db.session.flush()
     unit_of_work.after_commit(lambda: delete_file(path))
+
+
+def image_response(path: str, content_type: str, download_name: str):
+    """A stored picture as a response, shown inline but sandboxed (no script runs, whatever the
+    file holds); 404 when its file is not there (not yet written, or gone)."""
+    if not os.path.isfile(path):
+        abort(404)
+    response = send_file(path, mimetype=content_type, as_attachment=False, download_name=download_name, max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def write_file(path: str, data: bytes) -> None:

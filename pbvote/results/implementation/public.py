@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, render_template
 
 from pbvote.auth.session import public
 from pbvote.cycles.models import Cycle
 from pbvote.extensions import db
+from pbvote.proposals.services.images import image_response
 from pbvote.results.implementation import services
 from pbvote.results.implementation.labels import page_helpers
 from pbvote.results.implementation.models import ImplementationPhoto, ImplementationStatus
@@ -48,15 +49,9 @@ def photo(photo_id: int):
     proposal = photo.implementation.proposal
     if not proposal.cycle.is_published or services.funded_line(proposal) is None:
         abort(404)
-    path = services.photo_path(photo)
-    if not os.path.isfile(path):
-        abort(404)
     extension = os.path.splitext(photo.stored_name)[1]
-    response = send_file(path, mimetype=photo.content_type, as_attachment=False,
-                         download_name=f"project-{proposal.id}-photo-{photo.id}{extension}", max_age=3600)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return image_response(services.photo_path(photo), photo.content_type,
+                          f"project-{proposal.id}-photo-{photo.id}{extension}")
 
 
 @bp.app_template_global()
