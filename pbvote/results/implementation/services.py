@@ -215,6 +215,7 @@ def update_implementation(
     the finish date to today unless given; a planned project has 0 % and no finish date; dates are in
     order (start ≤ expected, start ≤ finished).
     """
+    require_funded(proposal)
     today = today or utcnow().date()
     if not 0 <= progress_percent <= 100:
         raise InvalidInput(_("Progress is a percentage between 0 and 100."), field="progress_percent")
@@ -278,6 +279,7 @@ def _milestone_values(title: str, note: str) -> tuple[str, str]:
 def add_milestone(actor: User, proposal: Proposal, *, title: str, due_on: date | None = None,
                   done_on: date | None = None, note: str = "") -> Milestone:
     """Add a milestone to a funded project (done already if ``done_on`` is given)."""
+    require_funded(proposal)
     title, note = _milestone_values(title, note)
     implementation = implementation_for(proposal)
     if len(implementation.milestones) >= MAX_MILESTONES_PER_PROJECT:
@@ -342,6 +344,7 @@ def photo_path(photo: ImplementationPhoto) -> str:
 def add_photo(actor: User, proposal: Proposal, stream: BinaryIO, alt_text: str) -> ImplementationPhoto:
     """Add a photo of the work (alt text required; type by content and size checked as for a
     proposal's pictures); its file is written once the row is committed."""
+    require_funded(proposal)
     alt_text = (alt_text or "").strip()
     if not alt_text:
         raise InvalidInput(_("Say what the photo shows, for people who cannot see it."), field="alt_text")
