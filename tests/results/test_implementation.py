@@ -321,6 +321,7 @@ def test_staff_reach_the_tracking_from_the_cycle_and_the_results(client, login, 
     staff_link = f'href="/staff/cycles/{cycle.id}/implementation"'
     assert staff_link in client.get(f"/staff/cycles/{cycle.id}").get_data(as_text=True)
     assert staff_link in client.get(f"/cycles/{cycle.slug}/results/{cycle.budgets[0].id}").get_data(as_text=True)
+    assert staff_link in client.get(f"/staff/budgets/{cycle.budgets[0].id}/results").get_data(as_text=True)
 
 
 # -- API ----------------------------------------------------------------------------------------
