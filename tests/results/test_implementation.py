@@ -105,6 +105,7 @@ def test_a_cancellation_needs_a_reason_and_done_completes(funded, make_user, req
     ({"status": ImplementationStatus.IN_PROGRESS, "progress_percent": 30, "finished_on": date(2027, 1, 1)}, "finished_on"),
     ({"status": ImplementationStatus.IN_PROGRESS, "progress_percent": 30, "started_on": date(2027, 3, 1),
       "expected_on": date(2027, 2, 1)}, "expected_on"),
+    ({"status": ImplementationStatus.DONE, "progress_percent": 100, "finished_on": date(2999, 1, 1)}, "finished_on"),
 ])
 def test_status_rules_name_the_field_at_fault(funded, make_user, request_context, values, field):
     _cycle, park, _bench, _pool = funded()
@@ -130,18 +131,21 @@ def test_milestones_in_due_order_completed_and_deleted_with_audit(funded, make_u
     db.session.commit()
     record = services.find_implementation(park)
     assert [m.title for m in record.milestones] == ["Clear the site", "Plant trees", "Opening party"]
-    services.complete_milestone(staff, sooner, done_on=date(2027, 2, 27))
+    services.complete_milestone(staff, sooner, done_on=date(2026, 2, 27))
     with pytest.raises(Exception):
         services.complete_milestone(staff, sooner)
     services.update_milestone(staff, later, title="Plant 40 trees", due_on=date(2027, 6, 2), done_on=None, note="")
     services.delete_milestone(staff, undated)
     db.session.commit()
     assert [(m.title, m.done_on) for m in services.find_implementation(park).milestones] == [
-        ("Clear the site", date(2027, 2, 27)), ("Plant 40 trees", None)]
+        ("Clear the site", date(2026, 2, 27)), ("Plant 40 trees", None)]
     assert actions() == ["implementation.milestone_added"] * 3 + [
         "implementation.milestone_done", "implementation.milestone_updated", "implementation.milestone_deleted"]
     with pytest.raises(InvalidInput):
         services.add_milestone(staff, park, title="   ")
+    with pytest.raises(InvalidInput) as refused:
+        services.add_milestone(staff, park, title="Opening", done_on=utcnow().date() + timedelta(days=1))
+    assert refused.value.field == "done_on"
 
 
 def test_pledges_marked_fulfilled_and_back_with_a_note(funded, make_user, request_context):
@@ -185,7 +189,7 @@ def test_summary_counts_projects_money_milestones_and_pledges(funded, make_user,
     cycle, park, bench, _pool = funded()
     services.update_implementation(staff, bench, status=ImplementationStatus.DONE, progress_percent=100)
     services.update_implementation(staff, park, status=ImplementationStatus.IN_PROGRESS, progress_percent=50)
-    services.add_milestone(staff, park, title="Design", done_on=date(2027, 1, 1))
+    services.add_milestone(staff, park, title="Design", done_on=date(2026, 1, 1))
     services.add_milestone(staff, park, title="Build")
     services.set_pledge_fulfilled(staff, park.pledges[0], True)
     db.session.commit()
@@ -275,7 +279,7 @@ def test_public_page_shows_promised_against_delivered(client, funded, make_user,
                                    public_note="Paths are laid.")
     services.update_implementation(staff, bench, status=ImplementationStatus.CANCELLED, progress_percent=0,
                                    cancellation_reason="The street is being rebuilt first.")
-    services.add_milestone(staff, park, title="Lay the paths", due_on=date(2027, 3, 1), done_on=date(2027, 2, 20))
+    services.add_milestone(staff, park, title="Lay the paths", due_on=date(2026, 3, 1), done_on=date(2026, 2, 20))
     services.add_milestone(staff, park, title="Plant trees", due_on=date(2099, 4, 1))
     services.set_pledge_fulfilled(staff, park.pledges[0], True, "Every Saturday")
     services.add_photo(staff, park, _stream(PNG), "New paths through the park")
@@ -288,7 +292,7 @@ def test_public_page_shows_promised_against_delivered(client, funded, make_user,
                  "The street is being rebuilt first.", "0 done", "€0 delivered of €90,000 funded"):
         assert text in html.replace("<strong>", "").replace("</strong>", ""), text
     assert "A pool" not in html
-    assert '<progress id="progress-' in html and 'datetime="2027-02-20"' in html
+    assert '<progress id="progress-' in html and 'datetime="2026-02-20"' in html
 
 
 def test_nothing_shown_or_linked_before_publication(client, funded):

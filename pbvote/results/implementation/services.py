@@ -233,6 +233,8 @@ def update_implementation(
         raise InvalidInput(_("A planned project has not progressed yet: set it in progress."), field="progress_percent")
     if started_on and expected_on and expected_on < started_on:
         raise InvalidInput(_("The expected end cannot be before the start."), field="expected_on")
+    if finished_on and finished_on > today:
+        raise InvalidInput(_("The finish date cannot be in the future."), field="finished_on")
     if started_on and finished_on and finished_on < started_on:
         raise InvalidInput(_("The finish date cannot be before the start."), field="finished_on")
     implementation = implementation_for(proposal)
@@ -269,10 +271,12 @@ def _iso(value: date | None) -> str | None:
 # -- milestones --------------------------------------------------------------------------------------
 
 
-def _milestone_values(title: str, note: str) -> tuple[str, str]:
+def _milestone_values(title: str, note: str, done_on: date | None) -> tuple[str, str]:
     title = (title or "").strip()
     if not title:
         raise InvalidInput(_("Give the milestone a title."), field="title")
+    if done_on is not None and done_on > utcnow().date():
+        raise InvalidInput(_("A milestone cannot be done on a date still to come."), field="done_on")
     return title[:160], (note or "").strip()
 
 
@@ -280,7 +284,7 @@ def add_milestone(actor: User, proposal: Proposal, *, title: str, due_on: date |
                   done_on: date | None = None, note: str = "") -> Milestone:
     """Add a milestone to a funded project (done already if ``done_on`` is given)."""
     require_funded(proposal)
-    title, note = _milestone_values(title, note)
+    title, note = _milestone_values(title, note, done_on)
     implementation = implementation_for(proposal)
     if len(implementation.milestones) >= MAX_MILESTONES_PER_PROJECT:
         raise Conflict(_("A project can have at most %(n)d milestones.", n=MAX_MILESTONES_PER_PROJECT), field="title")
@@ -301,7 +305,7 @@ def _tracked(milestone_or_photo) -> Implementation:
 def update_milestone(actor: User, milestone: Milestone, *, title: str, due_on: date | None,
                      done_on: date | None, note: str = "") -> Milestone:
     """Change a milestone's title, dates or note (clearing ``done_on`` reopens it)."""
-    title, note = _milestone_values(title, note)
+    title, note = _milestone_values(title, note, done_on)
     implementation = _tracked(milestone)
     milestone.title, milestone.due_on, milestone.done_on, milestone.note = title, due_on, done_on, note
     audit.record("implementation.milestone_updated", actor=actor, subject=implementation, milestone_id=milestone.id,
@@ -315,6 +319,8 @@ def complete_milestone(actor: User, milestone: Milestone, *, done_on: date | Non
     implementation = _tracked(milestone)
     if milestone.done_on is not None:
         raise Conflict(_("This milestone is already done."))
+    if done_on is not None and done_on > utcnow().date():
+        raise InvalidInput(_("A milestone cannot be done on a date still to come."), field="done_on")
     milestone.done_on = done_on or utcnow().date()
     audit.record("implementation.milestone_done", actor=actor, subject=implementation, milestone_id=milestone.id,
                  done_on=_iso(milestone.done_on))
