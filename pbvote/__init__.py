@@ -143,6 +143,8 @@ def register_blueprints(app: Flask) -> None:
     from pbvote.proposals.group_views import bp as proposal_groups_bp
     from pbvote.proposals.views import bp as proposals_bp
     from pbvote.results.api import bp as api_bp
+    from pbvote.results.implementation.public import bp as implementation_public_bp
+    from pbvote.results.implementation.views import bp as implementation_bp
     from pbvote.results.public import bp as results_public_bp
     from pbvote.results.views import bp as results_bp
     from pbvote.views import bp as main_bp
@@ -158,4 +160,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(results_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(results_public_bp)
+    app.register_blueprint(implementation_bp)
+    app.register_blueprint(implementation_public_bp)
     app.register_blueprint(api_bp)

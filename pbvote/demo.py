@@ -27,6 +27,7 @@ from pbvote.cycles.models import (
 from pbvote.extensions import db
 from pbvote.places.models import District
 from pbvote.proposals.models import Proposal, ProposalStatus
+from pbvote.results.implementation.demo import add_demo_implementation
 from pbvote.results.importer import import_pabulib
 from pbvote.results.publication import publish_result
 from pbvote.timeutil import utcnow
@@ -421,6 +422,7 @@ def load_demo(now: datetime | None = None) -> bool:
     add_past_ballots(past, "old-town", 240)
     add_demo_paper(cycle, past, now)
     _publish_past_results(past, now)
+    add_demo_implementation(past, now)
     _import_real_election(now)
     audit.record("demo.loaded", subject=cycle)
     db.session.commit()

@@ -10,3 +10,6 @@ from pbvote.proposals.models import (  # noqa: F401
     Coauthor, Comment, CommentFlag, ExclusiveGroup, ExclusiveGroupMember, Pledge, Proposal, ProposalImage, Support,
 )
 from pbvote.results.models import Publication, PublishedProject  # noqa: F401
+from pbvote.results.implementation.models import (  # noqa: F401
+    Implementation, ImplementationPhoto, Milestone, PledgeFulfilment,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Hashable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
@@ -100,9 +100,15 @@ def _format_datetime(value: datetime, fmt: str, locale: str, zone: str) -> str:
     return f"{text} {zone_label(zone)}"
 
 
-def date_format(value: datetime | None, zone=None) -> str:
-    """The date of a naive UTC timestamp in ``zone`` (see :func:`datetime_format`), medium length."""
-    return datetime_format(value, "date", zone)
+def date_format(value: datetime | date | None, zone=None) -> str:
+    """A date in the visitor's language, medium length; "" for none.  A calendar date (a milestone's
+    due date) is shown as it is; a naive UTC timestamp as its date in ``zone`` (a cycle, a zone
+    name or None for the site's: see :func:`datetime_format`)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return datetime_format(value, "date", zone)
+    return babel_dates.format_date(value, "medium", locale=str(get_locale() or "en"))
 
 
 def zone_label(zone: str) -> str:

@@ -17,6 +17,8 @@ from pbvote.cli import cli
 from pbvote.ballots.models import Ballot
 from pbvote.cycles.models import Budget, Cycle, PhaseKind
 from pbvote.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, PROPOSALS
+from pbvote.results.implementation import services as implementation
+from pbvote.results.implementation.models import ImplementationStatus
 from pbvote.extensions import db
 from pbvote.places.models import District
 from pbvote.proposals.models import Proposal, ProposalStatus
@@ -63,6 +65,13 @@ def test_demo_loads_a_deterministic_city_once(runner):
     roles = {u.role for u in db.session.scalars(sa.select(User))}
     assert {Role.RESIDENT, Role.VOLUNTEER, Role.STAFF, Role.ADMIN, Role.REVIEWER, Role.MODERATOR} <= roles
     titles = list(db.session.scalars(sa.select(Proposal.title).order_by(Proposal.id)))
+    projects = implementation.funded_projects(past)
+    assert {p.status for p in projects} == set(ImplementationStatus)  # done, in progress, planned, cancelled
+    assert all(p.implementation.cancellation_reason for p in projects if p.status is ImplementationStatus.CANCELLED)
+    assert any(m.is_done for p in projects for m in p.milestones) and any(m.note for p in projects for m in p.milestones)
+    assert 0 < sum(p.pledges_fulfilled for p in projects) < sum(len(p.pledges) for p in projects)
+    photos = [photo for p in projects for photo in p.photos]
+    assert photos and all(photo.alt_text and os.path.isfile(implementation.photo_path(photo)) for photo in photos)
     again = runner.invoke(cli, ["demo"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert count_rows(Proposal) == len(titles)

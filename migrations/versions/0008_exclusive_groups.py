@@ -6,7 +6,7 @@ or proposal.  Self-contained: ``down_revision`` is the head when it was written
 (``results_publications``); the lead re-chains it at merge.
 
 Revision ID: 0008_exclusive_groups
-Revises: results_publications
+Revises: 0007_implementation
 Create Date: 2026-12-04 21:09:50.091342
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_exclusive_groups'
-down_revision = 'results_publications'
+down_revision = '0007_implementation'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, session,
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,6 +25,7 @@ from pbvote.proposals.forms import (FREQUENCY_LABELS, PLEDGE_KIND_LABELS, Commen
                                     ModerateForm, PledgeForm, ProposalForm, RespondForm, ReviewForm)
 from pbvote.proposals.labels import STATUS_LABELS, status_label
 from pbvote.proposals.locations import located_area, map_places
+from pbvote.proposals.services.images import image_response
 from pbvote.timeutil import utcnow
 from pbvote.proposals.models import PUBLIC_STATUSES, Coauthor, Comment, Pledge, Proposal, ProposalImage, ProposalStatus
 
@@ -249,15 +250,9 @@ def add_image(proposal_id: int):
 def image(image_id: int):
     image = db.get_or_404(ProposalImage, image_id)
     proposal = _visible_proposal(image.proposal_id)
-    path = services.image_path(image)
-    if not os.path.isfile(path):
-        abort(404)
     extension = os.path.splitext(image.stored_name)[1]
-    response = send_file(path, mimetype=image.content_type, as_attachment=False,
-                         download_name=f"proposal-{proposal.id}-{image.id}{extension}", max_age=3600)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return image_response(services.image_path(image), image.content_type,
+                          f"proposal-{proposal.id}-{image.id}{extension}")
 
 
 @bp.route("/proposal-images/<id:image_id>/delete", methods=["POST"])

@@ -1,4 +1,5 @@
-"""The read-only JSON API, ``/api/v1/``: cycles, budgets, proposals and published results.
+"""The read-only JSON API, ``/api/v1/``: cycles, budgets, proposals, published results and the
+implementation of funded projects.
 
 Inside the results domain, the top of the domains, because it shows all of them (and the import
 contract lets nothing above the domains but the composition root).  Every list is paginated
@@ -21,6 +22,7 @@ from pbvote.extensions import db
 from pbvote.money import from_minor_units
 from pbvote.proposals.models import PUBLIC_STATUSES, Proposal
 from pbvote.results import publication as publishing
+from pbvote.results.implementation import services as implementation
 from pbvote.results.public import publication_as_dict
 from pbvote.results.services import voting_closed
 from pbvote.timeutil import zone_name
@@ -33,8 +35,11 @@ def _amount(value: int | None, currency: str) -> str | None:
     return None if value is None else str(from_minor_units(value, currency))
 
 
-def _page(statement, endpoint: str, serialize, **values):
-    """One page of ``statement``'s rows (``?page``, ``?per_page``) with the links to move on."""
+def _page(statement, endpoint: str, serialize, extra: dict | None = None, many=None, **values):
+    """One page of ``statement``'s rows (``?page``, ``?per_page``) with the links to move on.
+
+    ``extra``: more keys of the answer (a summary); ``many``: serializes the page's rows at once
+    (instead of ``serialize`` row by row) when that saves queries."""
     page = page_number()  # missing or not a number: 1; beyond what the database can offset: 404
     raw = request.args.get("per_page", "50").strip()
     if not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_PER_PAGE or len(raw) > 6:
@@ -44,7 +49,7 @@ def _page(statement, endpoint: str, serialize, **values):
     rows = db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)).all()
     more = page * per_page < total
     return jsonify(
-        items=[serialize(row) for row in rows], page=page, per_page=per_page, total=total,
+        **(extra or {}), items=many(rows) if many else [serialize(row) for row in rows], page=page, per_page=per_page, total=total,
         next=url_for(endpoint, page=page + 1, per_page=per_page, **values) if more else None,
     )
 
@@ -142,6 +147,66 @@ def budget_result(budget_id: int):
     return jsonify(publication_as_dict(budget, live))
 
 
+def _date(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _implementation(project: implementation.FundedProject) -> dict:
+    """A funded project's implementation: status, progress, dates, milestones, photos, pledges."""
+    proposal, record = project.proposal, project.implementation
+    currency = proposal.cycle.currency
+    return {
+        "project": proposal.id, "title": proposal.title, "budget": proposal.budget_id,
+        "funded_amount": _amount(project.line.cost_amount, currency), "currency": currency,
+        "status": project.status.value, "progress": project.progress,
+        "cancellation_reason": record.cancellation_reason if record else None,
+        "started_on": _date(record and record.started_on), "expected_on": _date(record and record.expected_on),
+        "finished_on": _date(record and record.finished_on), "note": record.public_note if record else "",
+        "milestones": [{"title": m.title, "due_on": _date(m.due_on), "done_on": _date(m.done_on), "done": m.is_done,
+                        "note": m.note} for m in project.milestones],
+        "photos": [{"url": url_for("implementation_public.photo", photo_id=p.id), "alt": p.alt_text} for p in project.photos],
+        "pledges": {"total": len(project.pledges), "fulfilled": project.pledges_fulfilled, "items": [
+            {"kind": p.kind.value, "hours": p.hours, "frequency": p.frequency.value if p.frequency else None,
+             "description": p.description, "fulfilled": p.id in project.fulfilments,
+             "note": project.fulfilments[p.id].note if p.id in project.fulfilments else None}
+            for p in project.pledges]},
+        "url": url_for("api.project_implementation", proposal_id=proposal.id),
+        "page": url_for("proposals.show", proposal_id=proposal.id),
+    }
+
+
+@bp.route("/cycles/<slug>/implementation")
+@public
+def cycle_implementation(slug: str):
+    """The projects funded by the cycle's published results and how they are being delivered,
+    with the cycle's summary (404 until a published result funds a project)."""
+    cycle = _public_cycle(slug)
+    if not implementation.has_funded_projects(cycle):
+        raise NotFound("no published result of this cycle funds a project yet")
+    summary = implementation.summarize(implementation.funded_projects(cycle))
+    currency = cycle.currency
+    extra = {"summary": {
+        "projects": summary.projects, "by_status": {status.value: n for status, n in summary.by_status.items()},
+        "funded_amount": _amount(summary.funded_amount, currency), "delivered_amount": _amount(summary.delivered_amount, currency),
+        "cancelled_amount": _amount(summary.cancelled_amount, currency), "currency": currency,
+        "milestones": summary.milestones, "milestones_done": summary.milestones_done,
+        "pledges": summary.pledges, "pledges_fulfilled": summary.pledges_fulfilled,
+    }}
+    return _page(implementation.funded_lines_statement(cycle), "api.cycle_implementation", None, extra=extra,
+                 many=lambda lines: [_implementation(p) for p in implementation.projects_for_lines(lines)], slug=slug)
+
+
+@bp.route("/projects/<id:proposal_id>/implementation")
+@public
+def project_implementation(proposal_id: int):
+    """One funded project's implementation (404 unless a published result funds it)."""
+    proposal = db.session.get(Proposal, proposal_id)
+    line = implementation.funded_line(proposal) if proposal is not None and proposal.cycle.is_published else None
+    if line is None:
+        raise NotFound("no funded project with this id")
+    return jsonify(_implementation(implementation.projects_for_lines([line])[0]))
+
+
 @bp.route("/openapi.json")
 @public
 def openapi():
@@ -170,7 +235,8 @@ def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "pbvote API", "version": "1", "description": "Read-only: published cycles, "
-                 "their budgets and public proposals, and published results. Amounts are decimal strings in "
+                 "their budgets and public proposals, published results and the implementation of the funded "
+                 "projects. Amounts are decimal strings in "
                  "the cycle's currency."},
         "servers": [{"url": "/api/v1"}],
         "paths": {
@@ -181,6 +247,13 @@ def openapi_document() -> dict:
                                            "A cycle's public proposals", [slug, *page_params]),
             "/budgets/{budget_id}": ok(ref("Budget"), "One budget", [budget_id]),
             "/budgets/{budget_id}/result": ok(ref("Result"), "A budget's published result", [budget_id]),
+            "/cycles/{slug}/implementation": ok(
+                {"allOf": [paginated, {"required": ["summary"], "properties": {
+                    "summary": ref("ImplementationSummary"), "items": {"items": ref("Implementation")}}}]},
+                "How the cycle's funded projects are being delivered, with the cycle's summary", [slug, *page_params]),
+            "/projects/{proposal_id}/implementation": ok(ref("Implementation"), "One funded project's implementation",
+                                                         [{"name": "proposal_id", "in": "path", "required": True,
+                                                           "schema": {"type": "integer"}}]),
             "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}},
         },
         "components": {"schemas": {
@@ -209,5 +282,35 @@ def openapi_document() -> dict:
                 "ballots": {"type": "integer"}, "ballots_sha256": {"type": "string"}, "recount_command": {"type": "string"},
                 "selected": {"type": "array", "items": {"type": "string"}}, "projects": {"type": "array"},
                 "funded_amount": {"type": "string"}, "satisfaction": {"type": "object"}}},
+            "Implementation": {"type": "object", "required": ["project", "status", "progress", "milestones", "pledges"],
+                               "properties": {
+                "project": {"type": "integer"}, "title": {"type": "string"}, "budget": {"type": "integer"},
+                "funded_amount": {"type": "string"}, "currency": {"type": "string"},
+                "status": {"type": "string", "enum": ["planned", "in_progress", "done", "cancelled"]},
+                "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+                "cancellation_reason": {"type": ["string", "null"]},
+                "started_on": {"type": ["string", "null"], "format": "date"},
+                "expected_on": {"type": ["string", "null"], "format": "date"},
+                "finished_on": {"type": ["string", "null"], "format": "date"}, "note": {"type": "string"},
+                "milestones": {"type": "array", "items": {"type": "object", "properties": {
+                    "title": {"type": "string"}, "due_on": {"type": ["string", "null"], "format": "date"},
+                    "done_on": {"type": ["string", "null"], "format": "date"}, "done": {"type": "boolean"},
+                    "note": {"type": "string"}}}},
+                "photos": {"type": "array", "items": {"type": "object", "properties": {
+                    "url": {"type": "string"}, "alt": {"type": "string"}}}},
+                "pledges": {"type": "object", "properties": {
+                    "total": {"type": "integer"}, "fulfilled": {"type": "integer"},
+                    "items": {"type": "array", "items": {"type": "object", "properties": {
+                        "kind": {"type": "string"}, "hours": {"type": ["integer", "null"]},
+                        "frequency": {"type": ["string", "null"]}, "description": {"type": "string"},
+                        "fulfilled": {"type": "boolean"}, "note": {"type": ["string", "null"]}}}}}},
+                "url": {"type": "string"}, "page": {"type": "string"}}},
+            "ImplementationSummary": {"type": "object", "properties": {
+                "projects": {"type": "integer"},
+                "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "funded_amount": {"type": "string"}, "delivered_amount": {"type": "string"},
+                "cancelled_amount": {"type": "string"}, "currency": {"type": "string"},
+                "milestones": {"type": "integer"}, "milestones_done": {"type": "integer"},
+                "pledges": {"type": "integer"}, "pledges_fulfilled": {"type": "integer"}}},
         }},
     }

@@ -67,4 +67,39 @@ def test_openapi_document_is_valid(client):
     validate = pytest.importorskip("openapi_spec_validator").validate
     document = client.get("/api/v1/openapi.json").get_json()
     validate(document)
-    assert {"/cycles", "/cycles/{slug}", "/budgets/{budget_id}/result"} <= set(document["paths"])
+    assert {"/cycles", "/cycles/{slug}", "/budgets/{budget_id}/result", "/cycles/{slug}/implementation",
+            "/projects/{proposal_id}/implementation"} <= set(document["paths"])
+    assert {"Implementation", "ImplementationSummary"} <= set(document["components"]["schemas"])
+
+
+def test_implementation_answers_match_the_openapi_schemas(client, make_cycle, make_proposal, make_user, request_context):
+    """The implementation endpoints' answers validate against the schemas the document declares."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from pbvote.proposals.models import Pledge, PledgeKind
+    from pbvote.results.implementation import services as implementation
+    from pbvote.results.implementation.models import ImplementationStatus
+
+    cycle = make_cycle("voting")
+    budget = cycle.budgets[0]
+    proposal = make_proposal(cycle, cost=10_000_00)
+    helper = make_user()
+    proposal.pledges.append(Pledge(user=helper, kind=PledgeKind.SKILLS, description="design the signs"))
+    ballot_services.cast_ballot(Voter(user=make_user(verified=True)), budget, [Choice(proposal.id)],
+                                ballot_services.new_submission_token())
+    cycle.phase(PhaseKind.VOTING).ends_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    publishing.publish_result(budget)
+    staff = make_user("staff")
+    implementation.update_implementation(staff, proposal, status=ImplementationStatus.IN_PROGRESS, progress_percent=30)
+    implementation.add_milestone(staff, proposal, title="Order the signs")
+    implementation.set_pledge_fulfilled(staff, proposal.pledges[0], True)
+    db.session.commit()
+    document = client.get("/api/v1/openapi.json").get_json()
+
+    def check(path: str, template: str) -> None:
+        schema = document["paths"][template]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        body = client.get(path).get_json()
+        jsonschema.validate(body, {**schema, "components": document["components"]})
+
+    check(f"/api/v1/cycles/{cycle.slug}/implementation", "/cycles/{slug}/implementation")
+    check(f"/api/v1/projects/{proposal.id}/implementation", "/projects/{proposal_id}/implementation")

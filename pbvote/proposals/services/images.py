@@ -7,7 +7,7 @@ import os
 import secrets
 from typing import BinaryIO
 
-from flask import current_app
+from flask import abort, current_app, send_file
 from flask_babel import gettext as _
 
 from pbvote import audit, unit_of_work
@@ -38,6 +38,28 @@ def sniff_image_type(head: bytes) -> str | None:
     return None
 
 
+def read_checked_image(stream: BinaryIO, field: str = "image") -> tuple[bytes, str]:
+    """The uploaded file's bytes and image type, or :class:`InvalidInput` (on ``field``) when it is
+    empty, larger than ``PBVOTE_MAX_IMAGE_BYTES`` or not a PNG, JPEG, GIF or WebP by its content.
+    Shared with the photos of implementation tracking (results)."""
+    limit = current_app.config.get("PBVOTE_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES)
+    data = stream.read(limit + 1)
+    if not data:
+        raise InvalidInput(_("The file is empty."), field=field)
+    if len(data) > limit:
+        raise InvalidInput(_("The picture is too large (at most %(mb)d MB).", mb=limit // (1024 * 1024) or 1),
+                           field=field)
+    content_type = sniff_image_type(data[:16])
+    if content_type is None:
+        raise InvalidInput(_("Upload a PNG, JPEG, GIF or WebP picture."), field=field)
+    return data, content_type
+
+
+def new_stored_name(content_type: str) -> str:
+    """A random file name with the extension of ``content_type``."""
+    return secrets.token_hex(16) + IMAGE_TYPES[content_type]
+
+
 def upload_dir() -> str:
     return os.path.join(current_app.config["PBVOTE_UPLOAD_DIR"], "proposals")
 
@@ -52,17 +74,8 @@ def add_image(user: User, proposal: Proposal, stream: BinaryIO, alt_text: str = 
     require_editor(user, proposal)
     if len(proposal.images) >= MAX_IMAGES_PER_PROPOSAL:
         raise Conflict(_("A proposal can have at most %(n)d pictures.", n=MAX_IMAGES_PER_PROPOSAL), field="image")
-    limit = current_app.config.get("PBVOTE_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES)
-    data = stream.read(limit + 1)
-    if not data:
-        raise InvalidInput(_("The file is empty."), field="image")
-    if len(data) > limit:
-        raise InvalidInput(_("The picture is too large (at most %(mb)d MB).", mb=limit // (1024 * 1024) or 1),
-                           field="image")
-    content_type = sniff_image_type(data[:16])
-    if content_type is None:
-        raise InvalidInput(_("Upload a PNG, JPEG, GIF or WebP picture."), field="image")
-    stored_name = secrets.token_hex(16) + IMAGE_TYPES[content_type]
+    data, content_type = read_checked_image(stream)
+    stored_name = new_stored_name(content_type)
     path = os.path.join(upload_dir(), stored_name)
     image = ProposalImage(
         stored_name=stored_name, content_type=content_type, size_bytes=len(data),
@@ -72,7 +85,7 @@ def add_image(user: User, proposal: Proposal, stream: BinaryIO, alt_text: str = 
     db.session.flush()
     audit.record("proposal.image_added", actor=user, subject=proposal, image_id=image.id,
                  sha256=hashlib.sha256(data).hexdigest(), content_type=content_type)
-    unit_of_work.after_commit(lambda: _write_file(path, data))
+    unit_of_work.after_commit(lambda: write_file(path, data))
     return image
 
 
@@ -84,16 +97,27 @@ def remove_image(user: User, image: ProposalImage) -> None:
     path = image_path(image)
     proposal.images.remove(image)
     db.session.flush()
-    unit_of_work.after_commit(lambda: _delete_file(path))
+    unit_of_work.after_commit(lambda: delete_file(path))
 
 
-def _write_file(path: str, data: bytes) -> None:
+def image_response(path: str, content_type: str, download_name: str):
+    """A stored picture as a response, shown inline but sandboxed (no script runs, whatever the
+    file holds); 404 when its file is not there (not yet written, or gone)."""
+    if not os.path.isfile(path):
+        abort(404)
+    response = send_file(path, mimetype=content_type, as_attachment=False, download_name=download_name, max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def write_file(path: str, data: bytes) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "xb") as out:
         out.write(data)
 
 
-def _delete_file(path: str) -> None:
+def delete_file(path: str) -> None:
     try:
         os.remove(path)
     except FileNotFoundError:  # pragma: no cover - already gone
