@@ -27,6 +27,7 @@ from pbvote.cycles.models import (
 from pbvote.extensions import db
 from pbvote.places.models import District
 from pbvote.proposals.models import Proposal, ProposalStatus
+from pbvote.proposals.services import add_to_group, create_group
 from pbvote.results.implementation.demo import add_demo_implementation
 from pbvote.results.importer import import_pabulib
 from pbvote.results.publication import publish_result
@@ -147,7 +148,7 @@ COST_CHANGES = {
 PLACES = {
     "Protected cycle lane along Station Road": ("Station Road, from the station to the Northfield schools", 51.4586, -0.9718),
     "Better lighting on riverside footpaths": ("Riverside path, between the two bridges", 51.4627, -0.9665),
-    "Riverside community garden": ("Plot behind 40–60 Mill Street", 51.4611, -0.9602),
+    "Riverside community garden": ("Mill Street playground, the unused back half", 51.4605, -0.9591),
     "Renovate the Mill Street playground": ("Mill Street playground", 51.4603, -0.9588),
     "Zebra crossing at Ferry Lane school": ("Ferry Lane, at the primary school gate", 51.4638, -0.9551),
     "Pop-up youth café": ("The boathouse, River Walk", 51.4649, -0.9627),
@@ -285,6 +286,13 @@ def _user(email: str, name: str, role: Role, district: District | None, password
     return user
 
 
+def _add_demo_group(staff: User, budget: Budget, by_title: dict[str, Proposal]) -> None:
+    """Two proposals that cannot both be built (the same site), set before the first ballot froze them."""
+    group = create_group(staff, budget, "Same site: the back half of the Mill Street playground")
+    for title in ("Riverside community garden", "Renovate the Mill Street playground"):
+        add_to_group(staff, group, by_title[title])
+
+
 def load_demo(now: datetime | None = None) -> bool:
     """Load the demo city and commit.  Returns False (and changes nothing) if it is already there."""
     from pbvote.ballots.demo import add_demo_ballots, add_past_ballots
@@ -365,7 +373,9 @@ def load_demo(now: datetime | None = None) -> bool:
             ballot_type=BallotType.APPROVAL,
             min_choices=1,
             max_choices=4,
-            tally_rule="greedy",
+            # Riverside has two plans for the same plot on Mill Street: greedy, skipping a project that
+            # cannot be built together with one already funded
+            tally_rule="greedy-exclusive" if slug == "riverside" else "greedy",
             tally_params={"tie_break": "equalshares"},
         )
     cycle.budgets = list(budgets.values())
@@ -416,6 +426,7 @@ def load_demo(now: datetime | None = None) -> bool:
         proposal.final_amount = None
         proposal.merged_into = by_title[target]
         proposal.review_reason = f"Combined with “{target}”: both improve the same streets for people with reduced mobility."
+    _add_demo_group(users["staff@demo.pbvote.org"], budgets["riverside"], by_title)
     add_demo_participation(cycle, now)
     add_demo_ballots(cycle, now)
     past = _load_past_cycle(now, districts, authors, reviewer)
