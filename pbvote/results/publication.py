@@ -23,7 +23,8 @@ from pbvote.cycles.models import Budget
 from pbvote.errors import Conflict, InvalidInput, PhaseClosed
 from pbvote.extensions import db
 from pbvote.results.models import Publication, PublishedProject
-from pbvote.results.services import counting_election, election_for_budget, voting_closed
+from pbvote.results.counting import counted_election
+from pbvote.results.services import voting_closed
 from pbvote.tally import pabulib
 from pbvote.timeutil import utcnow
 
@@ -121,7 +122,7 @@ def publish_result(
     if live is None and correction_reason is not None and not publications(budget):
         raise InvalidInput(_("There is nothing to correct yet: publish the result first."), field="reason")
     params = dict(budget.tally_params or {})
-    election, factor = counting_election(election_for_budget(budget))
+    election, factor = counted_election(budget, fresh=True)  # a frozen result never rests on a cache
     try:
         outcome = tally.run_rule(election, budget.tally_rule, **params)
     except (tally.TallyError, ValueError) as error:
