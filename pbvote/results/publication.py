@@ -200,7 +200,10 @@ def live_publications(cycle) -> dict[int, Publication]:
 
 
 def turnout(cycle) -> list[dict]:
-    """Counted ballots per budget (district) and channel: ``[{budget, online, paper, total}, ...]``."""
+    """Counted ballots per budget (district) and channel: ``[{budget, online, kiosk, paper, total}, ...]``.
+
+    One key per :class:`~pbvote.ballots.models.BallotChannel`: a ballot cast with an access code
+    at home is ``online``, one cast at a community session's kiosk ``kiosk``."""
     rows = db.session.execute(
         sa.select(Ballot.budget_id, Ballot.channel, sa.func.count())
         .where(Ballot.budget_id.in_([b.id for b in cycle.budgets]),
