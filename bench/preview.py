@@ -4,6 +4,7 @@
     python bench/preview.py --runs 9 --database postgresql+psycopg://postgres@127.0.0.1:5432/pbvote_bench
     python bench/preview.py --profile            # cProfile of one cold preview per database, top 25
     python bench/preview.py --file /work/shared/pabulib/Poland_Warszawa_2026.pb --no-postgresql
+    python bench/preview.py --against /tmp/before    # before/after: another source tree, runs alternated
 
 Imports the file once into each database (``pbvote import-pabulib``'s service), then times
 :func:`pbvote.results.services.preview_budget` end to end, the budget's own rule and greedy,
@@ -19,12 +20,22 @@ not inflate) for the whole preview and for its parts: loading the ballots (the o
 its rows), building the engine's :class:`~pbvote.tally.Election`, compiling the profile, and each
 rule.  Issue 15's target: the whole preview under 1 s on both databases.
 
+``--against TREE`` compares two versions of the code on the same databases: TREE is another
+source tree of pbvote (``git archive <commit> | tar -x -C TREE``, with the MES kernel's ``.so``
+copied or built in it).  One worker process per version and database times whole cold previews,
+called in turn, version after version, database after database; each worker prints which
+``pbvote`` it imported.
+
 The databases named are emptied (``drop_all``/``create_all``) first.
 """
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
+import os
+import subprocess
+import sys
 import pstats
 import statistics
 import tempfile
@@ -143,13 +154,80 @@ def summary(name: str, runs: list[dict]) -> None:
               f"   {min(cpus):8.3f} {statistics.median(cpus):7.3f}")
 
 
+def worker(url: str, budget_id: int) -> None:
+    """One version's cold previews on demand: a line on stdin, one run, its figures on stdout."""
+    import pbvote
+    from pbvote import create_app
+    from pbvote.cycles.models import Budget
+    from pbvote.extensions import db
+    from pbvote.results import services
+
+    try:
+        from pbvote.results.counting import clear_cache
+    except ImportError:  # a version without the cache
+        clear_cache = None
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
+    print(json.dumps({"pbvote": str(Path(pbvote.__file__).parent)}), flush=True)
+    for _line in sys.stdin:
+        with app.app_context(), app.test_request_context("/"):
+            if clear_cache:
+                clear_cache()
+            budget = db.session.get(Budget, budget_id)
+            budget.cycle
+            wall, cpu = time.perf_counter(), time.process_time()
+            previews = services.preview_budget(budget)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            db.session.rollback()
+        funded = [sorted(p.outcome.selected) if p.outcome else None for p in previews]
+        print(json.dumps({"wall": wall, "cpu": cpu, "funded": funded}), flush=True)
+
+
+def compare(apps: dict, urls: dict, against: Path, runs: int) -> None:
+    """Cold previews of this tree and of ``against``, alternated, per database."""
+    trees = {"before": against.resolve(), "after": HERE.parent}
+    workers = {}
+    for db_name, (_app, budget_id) in apps.items():
+        for version, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            process = subprocess.Popen(
+                [sys.executable, str(HERE / "preview.py"), "--worker", urls[db_name], str(budget_id)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=str(tree))
+            imported = json.loads(process.stdout.readline())["pbvote"]
+            print(f"  {version} on {db_name}: pbvote from {imported}")
+            workers[(db_name, version)] = process
+    figures: dict = {key: [] for key in workers}
+    funded: dict = {}
+    for round_ in range(runs + 1):  # the first round warms each worker up and is not counted
+        for key, process in workers.items():
+            process.stdin.write("run\n")
+            process.stdin.flush()
+            run = json.loads(process.stdout.readline())
+            if round_:
+                figures[key].append((run["wall"], run["cpu"]))
+            funded[key] = run["funded"]
+    for process in workers.values():
+        process.stdin.close()
+        process.wait()
+    print(f"  whole cold preview, {runs} alternated runs each   wall best  median    CPU best  median")
+    for (db_name, version), values in figures.items():
+        walls, cpus = [w for w, _ in values], [c for _, c in values]
+        print(f"    {db_name:<11} {version:<7} {min(walls):21.3f} {statistics.median(walls):7.3f}"
+              f"   {min(cpus):8.3f} {statistics.median(cpus):7.3f}")
+    same = len({json.dumps(value) for value in funded.values()}) == 1
+    print(f"  funded sets equal across versions and databases: {'yes' if same else 'NO'}")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--worker"]:
+        worker(sys.argv[2], int(sys.argv[3]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--database", default=DEFAULT_PG, help=f"PostgreSQL URL (default {DEFAULT_PG})")
     parser.add_argument("--no-postgresql", action="store_true", help="SQLite only")
     parser.add_argument("--runs", type=int, default=7, help="cold runs per database (default 7)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one cold run per database")
+    parser.add_argument("--against", type=Path, help="another source tree of pbvote to compare with (before/after)")
     args = parser.parse_args()
 
     from pbvote import create_app
@@ -162,6 +240,10 @@ def main() -> None:
     for name, url in urls.items():
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
         apps[name] = (app, import_into(app, args.file))
+
+    if args.against:
+        compare(apps, urls, args.against, args.runs)
+        return
 
     if args.profile:
         for name, (app, budget_id) in apps.items():
