@@ -43,6 +43,7 @@ from pbvote.ballots.kinds.base import BallotKind
 from pbvote.ballots.services import countable_ballot_contents, countable_ballots, countable_ballots_fingerprint
 from pbvote.cycles.models import Budget
 from pbvote.proposals.services import ballot_proposals
+from pbvote.tally.published import pabulib_name
 
 #: How many budgets' counted elections an app keeps (the latest used stay).
 CACHE_SIZE = 8
@@ -206,10 +207,11 @@ def _cache() -> OrderedDict:
 
 
 def file_rule(budget: Budget) -> str:
-    """The pabulib META ``rule`` naming the budget's tally rule where pabulib has a name for it."""
-    params = budget.tally_params or {}
-    if budget.tally_rule == "mes" and params.get("utility", "cost") == "cost":
-        return {"none": "equalshares", "add1": "equalshares/add1"}.get(params.get("completion", "none"), "")
-    if budget.tally_rule in ("greedy", "greedy-no-skip", "greedy-threshold"):
-        return budget.tally_rule
-    return ""
+    """The pabulib META ``rule`` naming the budget's tally rule where pabulib has a name for it
+    (the engine's registry says: :func:`pbvote.tally.published.pabulib_name`), else ``""``."""
+    spec = tally.RULES.get(budget.tally_rule)
+    if spec is None:
+        return ""
+    params = {choice.name: choice.default for choice in spec.choices if choice.default is not None}
+    params.update(budget.tally_params or {})
+    return pabulib_name(budget.tally_rule, params) or ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 
@@ -53,33 +52,14 @@ def ballots_filename(budget: Budget) -> str:
     return f"{budget.cycle.slug}-budget-{budget.id}.pb"
 
 
-def election_with_selected(election: tally.Election, selected) -> tally.Election:
-    """The election with a pabulib ``selected`` column (1 funded, 0 not), for ``--check-selected``."""
-    chosen = set(selected)
-    projects = tuple(
-        replace(p, extra={**dict(p.extra), "selected": "1" if p.id in chosen else "0"}) for p in election.projects
-    )
-    return replace(election, projects=projects)
-
-
-def recount_command(rule: str, chosen: dict, parameters: dict, meta_rule: str, filename: str) -> str:
+def recount_command(filename: str) -> str:
     """The one command that reproduces a published result from its ballot file, exit status 0.
 
-    ``chosen`` are the parameters the budget set, ``parameters`` every one the engine reported.
-    ``--rule from-file`` when the file's META ``rule`` means exactly this rule with the choices
-    left to their defaults (pabulib's names, the CLI's default tie-break); otherwise every option
-    spelled out.
+    The file names the rule and every parameter that defines its outcome (META ``pbvote_rule``
+    and ``pbvote_parameters``, written by :func:`pbvote.tally.pabulib.from_election` with the
+    outcome; pabulib's own ``rule`` beside them), so ``--rule from-file`` is always exact.
     """
-    from_file = tally.FILE_RULES.get(meta_rule)
-    if from_file and from_file[0] == rule and chosen.get("tie_break", "lexico") == "lexico":
-        options = from_file[1]
-        if all(chosen.get(key, value) == value for key, value in options.items()) and set(chosen) <= {*options, "tie_break", "threshold"}:
-            return f"pbvote tally {filename} --rule from-file --check-selected"
-    parts = ["pbvote tally", filename, "--rule", rule]
-    for name in ("utility", "completion", "tie_break"):
-        if parameters.get(name):
-            parts += [f"--{name.replace('_', '-')}", str(parameters[name])]
-    return " ".join(parts + ["--check-selected"])
+    return f"pbvote tally {filename} --rule from-file --check-selected"
 
 
 #: keys of the engine's per-project details that are amounts (in the counting election's unit)
@@ -127,7 +107,8 @@ def publish_result(
         outcome = tally.run_rule(election, budget.tally_rule, **params)
     except (tally.TallyError, ValueError) as error:
         raise InvalidInput(_("The budget's rule cannot count these ballots: %(error)s", error=str(error))) from None
-    text = pabulib.dumps(pabulib.from_election(election_with_selected(election, outcome.selected)))
+    # one writer: the engine's, with the outcome (its rule and parameters in META, ``selected``)
+    text = pabulib.dumps(pabulib.from_election(election, outcome))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     filename = ballots_filename(budget)
     version = 1
@@ -152,7 +133,7 @@ def publish_result(
         satisfaction=[list(pair) for pair in outcome.satisfaction.histogram],
         ballots_sha256=digest,
         ballots_file=text,
-        recount_command=recount_command(outcome.rule, params, parameters, election.meta.get("rule", ""), filename),
+        recount_command=recount_command(filename),
         note=note,
         correction_reason=correction_reason,
         published_at=now,
