@@ -89,7 +89,7 @@ def instrument(clock: Clock):
     originals.append((counting, "countable_ballot_contents", original_contents))
     wrap(counting, "countable_ballot_contents", "  load ballots (SELECT, rows parsed)")
     wrap(counting, "engine_ballots", "  engine ballots (load included)")
-    wrap(services.tally, "compile_profile", "compile the profile")
+    wrap(services.tally, "compile_profile", "  compile the profile")
     wrap(services.tally, "run_rule", lambda election, rule, **params: f"rule {rule}"
          + (f" ({params['completion']})" if params.get("completion") else ""))
     assert services.tally is tally
@@ -147,7 +147,8 @@ def summary(name: str, runs: list[dict]) -> None:
     for run in runs[1:]:
         keys += [k for k in run if k not in keys]
     print(f"  {name}: {len(runs)} cold runs, seconds        wall best  median    CPU best  median")
-    for key in sorted(keys, key=lambda k: (k != "preview (total)", keys.index(k))):
+    order = ["preview (total)", "Election ready (all of the below)"]
+    for key in sorted(keys, key=lambda k: (order.index(k) if k in order else 2, k.startswith("rule"), keys.index(k))):
         walls = [run.get(key, (0.0, 0.0))[0] for run in runs]
         cpus = [run.get(key, (0.0, 0.0))[1] for run in runs]
         print(f"    {key:<40} {min(walls):8.3f} {statistics.median(walls):7.3f}"
