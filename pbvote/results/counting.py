@@ -102,7 +102,8 @@ def _election(budget: Budget, proposals, ballots: tuple[tally.Ballot, ...]) -> t
     return tally.Election(
         budget=budget.total_amount,
         projects=tuple(
-            tally.Project(id=str(p.id), cost=p.ballot_amount, name=p.title, category=p.category.name if p.category else "")
+            tally.Project(id=str(p.id), cost=p.ballot_amount, name=p.title,
+                          category=p.category.name if p.category else "")
             for p in proposals
         ),
         ballots=ballots,

@@ -113,7 +113,8 @@ def test_fast_path_equals_the_orm_path_on_a_real_file(app, request_context, name
     assert fast == plain and sum(b.weight for b in fast.ballots) == imported.ballots
     assert outcomes(results.counting_election(fast)[0]) == outcomes(results.counting_election(plain)[0])
     own = results.preview_budget(budget)[0]
-    assert own.is_budget_rule and set(own.outcome.selected) == {str(p.proposal_id) for p in imported.publication.projects if p.funded}
+    published = {str(p.proposal_id) for p in imported.publication.projects if p.funded}
+    assert own.is_budget_rule and set(own.outcome.selected) == published
 
 
 @pytest.fixture
@@ -197,7 +198,8 @@ def test_the_budgets_rule_runs_once_when_an_alternative_repeats_it(closed, monke
     db.session.commit()
     runs = []
     original = tally.run_rule
-    monkeypatch.setattr(results.tally, "run_rule", lambda election, rule, **params: runs.append(rule) or original(election, rule, **params))
+    monkeypatch.setattr(results.tally, "run_rule",
+                        lambda election, rule, **params: runs.append(rule) or original(election, rule, **params))
     previews = results.preview_budget(budget)
     assert [p.rule for p in previews] == ["greedy", "greedy", "mes", "knapsack", "phragmen"]
     assert runs == ["greedy", "mes", "knapsack", "phragmen"]
