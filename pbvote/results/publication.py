@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 
@@ -23,7 +22,8 @@ from pbvote.cycles.models import Budget
 from pbvote.errors import Conflict, InvalidInput, PhaseClosed
 from pbvote.extensions import db
 from pbvote.results.models import Publication, PublishedProject
-from pbvote.results.services import counting_election, election_for_budget, voting_closed
+from pbvote.results.counting import counted_election
+from pbvote.results.services import voting_closed
 from pbvote.tally import pabulib
 from pbvote.timeutil import utcnow
 
@@ -52,33 +52,14 @@ def ballots_filename(budget: Budget) -> str:
     return f"{budget.cycle.slug}-budget-{budget.id}.pb"
 
 
-def election_with_selected(election: tally.Election, selected) -> tally.Election:
-    """The election with a pabulib ``selected`` column (1 funded, 0 not), for ``--check-selected``."""
-    chosen = set(selected)
-    projects = tuple(
-        replace(p, extra={**dict(p.extra), "selected": "1" if p.id in chosen else "0"}) for p in election.projects
-    )
-    return replace(election, projects=projects)
-
-
-def recount_command(rule: str, chosen: dict, parameters: dict, meta_rule: str, filename: str) -> str:
+def recount_command(filename: str) -> str:
     """The one command that reproduces a published result from its ballot file, exit status 0.
 
-    ``chosen`` are the parameters the budget set, ``parameters`` every one the engine reported.
-    ``--rule from-file`` when the file's META ``rule`` means exactly this rule with the choices
-    left to their defaults (pabulib's names, the CLI's default tie-break); otherwise every option
-    spelled out.
+    The file names the rule and every parameter that defines its outcome (META ``pbvote_rule``
+    and ``pbvote_parameters``, written by :func:`pbvote.tally.pabulib.from_election` with the
+    outcome; pabulib's own ``rule`` beside them), so ``--rule from-file`` is always exact.
     """
-    from_file = tally.FILE_RULES.get(meta_rule)
-    if from_file and from_file[0] == rule and chosen.get("tie_break", "lexico") == "lexico":
-        options = from_file[1]
-        if all(chosen.get(key, value) == value for key, value in options.items()) and set(chosen) <= {*options, "tie_break", "threshold"}:
-            return f"pbvote tally {filename} --rule from-file --check-selected"
-    parts = ["pbvote tally", filename, "--rule", rule]
-    for name in ("utility", "completion", "tie_break"):
-        if parameters.get(name):
-            parts += [f"--{name.replace('_', '-')}", str(parameters[name])]
-    return " ".join(parts + ["--check-selected"])
+    return f"pbvote tally {filename} --rule from-file --check-selected"
 
 
 #: keys of the engine's per-project details that are amounts (in the counting election's unit)
@@ -121,12 +102,13 @@ def publish_result(
     if live is None and correction_reason is not None and not publications(budget):
         raise InvalidInput(_("There is nothing to correct yet: publish the result first."), field="reason")
     params = dict(budget.tally_params or {})
-    election, factor = counting_election(election_for_budget(budget))
+    election, factor = counted_election(budget, fresh=True)  # a frozen result never rests on a cache
     try:
         outcome = tally.run_rule(election, budget.tally_rule, **params)
     except (tally.TallyError, ValueError) as error:
         raise InvalidInput(_("The budget's rule cannot count these ballots: %(error)s", error=str(error))) from None
-    text = pabulib.dumps(pabulib.from_election(election_with_selected(election, outcome.selected)))
+    # one writer: the engine's, with the outcome (its rule and parameters in META, ``selected``)
+    text = pabulib.dumps(pabulib.from_election(election, outcome))
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     filename = ballots_filename(budget)
     version = 1
@@ -151,7 +133,7 @@ def publish_result(
         satisfaction=[list(pair) for pair in outcome.satisfaction.histogram],
         ballots_sha256=digest,
         ballots_file=text,
-        recount_command=recount_command(outcome.rule, params, parameters, election.meta.get("rule", ""), filename),
+        recount_command=recount_command(filename),
         note=note,
         correction_reason=correction_reason,
         published_at=now,
@@ -199,7 +181,10 @@ def live_publications(cycle) -> dict[int, Publication]:
 
 
 def turnout(cycle) -> list[dict]:
-    """Counted ballots per budget (district) and channel: ``[{budget, online, paper, total}, ...]``."""
+    """Counted ballots per budget (district) and channel: ``[{budget, online, kiosk, paper, total}, ...]``.
+
+    One key per :class:`~pbvote.ballots.models.BallotChannel`: a ballot cast with an access code
+    at home is ``online``, one cast at a community session's kiosk ``kiosk``."""
     rows = db.session.execute(
         sa.select(Ballot.budget_id, Ballot.channel, sa.func.count())
         .where(Ballot.budget_id.in_([b.id for b in cycle.budgets]),

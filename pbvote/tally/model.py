@@ -255,8 +255,9 @@ def group_ballots(ballots: Iterable[Ballot]) -> tuple[Ballot, ...]:
     for b in ballots:
         key = (b.projects, b.points)
         weights[key] = weights.get(key, 0) + b.weight
+    # every key comes from a checked Ballot and a sum of positive weights is one: not checked again
     return tuple(
-        Ballot(projects, points, w)
+        Ballot._checked_elsewhere(projects, points, w)
         for (projects, points), w in sorted(
             weights.items(), key=lambda kv: (kv[0][0], kv[0][1] or ())
         )

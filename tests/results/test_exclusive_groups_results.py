@@ -66,13 +66,16 @@ def test_the_budgets_rule_honours_the_group_and_plain_greedy_would_not(grouped):
     assert excluded.details["excluded_by"] == str(bench.id)
 
 
-def test_the_preview_shows_the_budgets_rule_and_says_why_other_rules_cannot_count_groups(grouped):
-    _cycle, budget, (bench, _pond, lights, _garden) = grouped
+def test_the_preview_shows_the_budgets_rule_and_the_others_as_they_would_count_without_the_groups(grouped):
+    _cycle, budget, (bench, _pond, lights, garden) = grouped
     previews = results.preview_budget(budget)
     own = previews[0]
     assert own.is_budget_rule and own.rule == "greedy-exclusive" and list(own.outcome.selected) == [str(bench.id), str(lights.id)]
     for other in previews[1:]:
-        assert other.outcome is None and "greedy-exclusive" in other.error
+        assert other.error is None and other.outcome is not None
+        assert "ignoring the groups" in other.label
+    greedy = next(p for p in previews[1:] if p.rule == "greedy")
+    assert list(greedy.outcome.selected) == [str(bench.id), str(garden.id)]
 
 
 def test_the_export_names_the_rule_and_carries_the_groups(grouped):
@@ -119,13 +122,13 @@ def test_importing_a_file_with_groups_keeps_them_and_reproduces_its_funded_proje
     assert {line.proposal.title for line in imported.publication.projects if line.funded} == {"Garden", "Lights"}
 
 
-def test_the_staff_preview_page_shows_the_groups_rule_and_the_others_refusal(grouped, client, login, make_user):
+def test_the_staff_preview_page_shows_the_groups_rule_and_the_others_without_groups(grouped, client, login, make_user):
     _cycle, budget, (bench, _pond, lights, _garden) = grouped
     login(make_user("staff"))
     page = client.get(f"/staff/budgets/{budget.id}/results")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "Street lights" in text and "does not honour" in text
+    assert "Street lights" in text and "ignoring the groups" in text and "does not honour" not in text
 
 
 def test_the_budget_form_refuses_a_rule_that_would_drop_the_groups(request_context, make_cycle, make_proposal, make_user,

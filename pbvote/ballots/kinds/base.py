@@ -47,6 +47,9 @@ class BallotKind:
     paper_syntax: ClassVar[Any]
     #: The box printed beside each project on a paper ballot (``paper/marks/<name>.html``).
     paper_mark: ClassVar[str]
+    #: The stored choice's number the engine's ballot reads besides the project (``"points"``,
+    #: ``"rank"``), or None when a choice is a tick.
+    engine_value: ClassVar[str | None] = None
 
     # -- the budget's settings --------------------------------------------------------------
 
@@ -160,7 +163,17 @@ class BallotKind:
 
     def engine_ballot(self, choices: Iterable) -> tally.Ballot:
         """The tally engine's ballot for stored choices (all on the ballot, at least one)."""
-        return tally.Ballot(tuple(sorted(str(c.proposal_id) for c in choices)))
+        choices = list(choices)
+        values = None if self.engine_value is None else [getattr(c, self.engine_value) for c in choices]
+        return self.engine_ballot_of([c.proposal_id for c in choices], values)
+
+    def engine_ballot_of(self, ids: Sequence[int], values: Sequence[int | None] | None,
+                         weight: int = 1) -> tally.Ballot:
+        """The engine's ballot of ``weight`` voters from plain values: the project ids of the stored
+        choices and, when the kind has an :attr:`engine_value`, that number of each (same order).
+        What :meth:`engine_ballot` builds, without a choice object per project (the tally reads
+        90,000 ballots this way, :mod:`pbvote.results.counting`)."""
+        return tally.Ballot(tuple(sorted(map(str, ids))), None, weight)
 
     def max_sum_points(self, budget) -> int | None:
         """pabulib's ``max_sum_points`` of the budget's ballots (points ballots only)."""
@@ -204,6 +217,10 @@ class ValuePerProjectKind(BallotKind):
     #: The :class:`Choice` attribute (and form field prefix) that holds the number.
     value: ClassVar[str]
     empty: ClassVar[tuple] = (None,)
+
+    @property
+    def engine_value(self) -> str:  # the number the engine reads is the one the form holds
+        return self.value
 
     def _field_name(self, proposal_id: int) -> str:
         return f"{self.value}_{proposal_id}"

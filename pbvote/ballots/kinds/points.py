@@ -60,9 +60,9 @@ class Points(ValuePerProjectKind):
             rules.append(_("At most %(n)d points for one project.", n=budget.points_per_project))
         return rules
 
-    def engine_ballot(self, choices):
-        ordered = sorted(choices, key=lambda c: c.proposal_id)
-        return tally.Ballot(tuple(str(c.proposal_id) for c in ordered), tuple(c.points or 0 for c in ordered))
+    def engine_ballot_of(self, ids, values, weight=1):
+        ordered = sorted(zip(ids, values), key=lambda pair: pair[0])
+        return tally.Ballot(tuple(str(pid) for pid, _ in ordered), tuple(points or 0 for _, points in ordered), weight)
 
     def max_sum_points(self, budget):
         return budget.points_total

@@ -52,8 +52,11 @@ class Ranking(ValuePerProjectKind):
     def receipt_order(self, choices):
         return sorted(choices, key=lambda c: c.rank or 0)
 
-    def engine_ballot(self, choices):
-        return tally.Ballot(tuple(str(c.proposal_id) for c in self.receipt_order(choices)))
+    def engine_ballot_of(self, ids, values, weight=1):
+        # by rank as on the receipt (a ballot's ranks are unique: a constraint); the id settles
+        # what no rank orders, so that the order the rows came in never matters
+        ordered = sorted(zip(ids, values), key=lambda pair: (pair[1] or 0, pair[0]))
+        return tally.Ballot(tuple(str(pid) for pid, _ in ordered), None, weight)
 
     def sample(self, rng, budget, proposals, weight=None):
         if not proposals:

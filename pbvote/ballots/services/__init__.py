@@ -90,6 +90,7 @@ from pbvote.ballots.services.sealing import (
     check_export_allowed,
     countable_ballots,
     countable_ballot_contents,
+    countable_ballots_fingerprint,
     seal_closed_cycles,
     seal_voter_links,
 )
@@ -143,6 +144,7 @@ __all__ = [
     "check_voting_open",
     "countable_ballots",
     "countable_ballot_contents",
+    "countable_ballots_fingerprint",
     "find_access_code",
     "format_code",
     "generate_access_codes",
