@@ -82,7 +82,7 @@ class Config:
     # Language and place.
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    PBVOTE_LANGUAGES = ("en",)
+    PBVOTE_LANGUAGES = ("en", "pl")
     PBVOTE_SITE_NAME = "pbvote"
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.

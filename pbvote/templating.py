@@ -13,9 +13,12 @@ import markdown as markdown_lib
 import nh3
 from babel.numbers import format_currency, get_currency_precision
 from flask import Flask, current_app, g, get_flashed_messages, render_template, request
-from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, get_translations
+from flask_babel import (format_date, format_datetime, format_decimal, format_time, get_locale, get_timezone,
+                         get_translations)
 from flask_login import current_user
 from markupsafe import Markup
+
+from pbvote.i18n import language_choices, language_target
 
 #: Tags and attributes that survive sanitising of resident-written Markdown.  No scripts, no styles,
 #: no event handlers, no iframes; links only to http(s) and mailto, and marked rel="nofollow ugc".
@@ -56,6 +59,14 @@ def _format_money(amount: int, currency: str, locale: str) -> str:
     if value == value.to_integral_value():
         fmt = "¤#,##0"  # whole amounts read better without ",00"
     return format_currency(value, currency, format=fmt, locale=locale, currency_digits=fmt is None)
+
+
+def number(value, fmt: str | None = None) -> str:
+    """A number in the visitor's language: 12345 → "12,345" in English, "12 345" in Polish
+    (``fmt``: a Babel decimal pattern such as ``"#,##0.0"``)."""
+    if value is None:
+        return ""
+    return format_decimal(value, fmt)
 
 
 #: Babel's named formats: none of them shows fractions of a second.
@@ -113,7 +124,8 @@ def request_translations():
     return cached[1]
 
 
-#: Fragments of the layout that depend on the sign-in link's ``next`` target (the page's own path).
+#: Fragments of the layout that depend on the page's own path (the ``next`` target of the sign-in
+#: link and of the language switcher).
 _PATH_DEPENDENT = frozenset({"_site_header.html"})
 #: Rendered pieces kept per app (:func:`_kept`); a store is emptied when it reaches this size.
 _KEPT_LIMIT = 4096
@@ -155,7 +167,7 @@ def site_chrome(name: str) -> Markup:
     render a small page such as a ballot's receipt.  Signed-in visitors get their header rendered
     afresh (:func:`site_header`).
     """
-    key = (name, sign_in_target() if name in _PATH_DEPENDENT else None)
+    key = (name, (sign_in_target(), language_target()) if name in _PATH_DEPENDENT else None)
     return _kept("pbvote.site_chrome", key, lambda: Markup(render_template(name)))
 
 
@@ -219,7 +231,10 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(site_header, "site_header")
     app.add_template_global(flash_messages, "flash_messages")
     app.add_template_global(sign_in_target, "sign_in_target")
+    app.add_template_global(language_choices, "language_choices")
+    app.add_template_global(language_target, "language_target")
     app.add_template_filter(money, "money")
+    app.add_template_filter(number, "number")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(datetime_format, "datetime")
 

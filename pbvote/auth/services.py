@@ -69,8 +69,10 @@ def create_user(
     home_district: District | None = None,
     birth_year: int | None = None,
     actor: User | None = None,
+    locale: str | None = None,
 ) -> User:
-    """Create an account.  Raises :class:`Conflict` if the e-mail address is taken."""
+    """Create an account (``locale``: the language the person chose, if any).  Raises
+    :class:`Conflict` if the e-mail address is taken."""
     email = normalize_email(email)
     display_name = check_display_name(display_name)
     if "@" not in email or len(email) > 254:
@@ -79,7 +81,8 @@ def create_user(
     check_password_rules(password, email=email)
     if find_user_by_email(email) is not None:
         raise Conflict(_("An account with this e-mail address already exists."), field="email")
-    user = User(email=email, display_name=display_name, role=Role(role), home_district=home_district, birth_year=birth_year)
+    user = User(email=email, display_name=display_name, role=Role(role), home_district=home_district, birth_year=birth_year,
+                locale=locale)
     user.set_password(password)
     db.session.add(user)
     try:
@@ -145,6 +148,16 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.session_version = (user.session_version or 1) + 1
     audit.record("user.password_changed", actor=user, subject=user)
     db.session.flush()
+
+
+def set_language(user: User, code: str, offered: tuple[str, ...] | list[str]) -> None:
+    """Save the language ``user`` reads the site and their e-mails in (one of ``offered``)."""
+    if code not in offered:
+        raise InvalidInput(_("Choose one of the languages offered."), field="language")
+    if user.locale != code:
+        user.locale = code
+        audit.record("user.language_changed", actor=user, subject=user, language=code)
+        db.session.flush()
 
 
 def grant_role(actor: User, user: User, role: Role | str) -> None:

@@ -8,8 +8,8 @@ projects above."  Where a rule gives no such details the engine's own sentence i
 """
 from __future__ import annotations
 
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from pbvote.templating import money
 
@@ -27,7 +27,7 @@ def explain(line, unit: str, currency: str) -> str:
     cost = money(line.cost_amount, currency)
     if "below_threshold" in d:
         return _("Not funded: %(score)s %(unit)s, below the threshold of %(threshold)s.",
-                 score=f"{line.score:,}", unit=unit, threshold=f"{d['below_threshold']:,}")
+                 score=format_decimal(line.score), unit=unit, threshold=format_decimal(d["below_threshold"]))
     if "money_left" in d:  # greedy rules
         left = money(d["money_left"], currency)
         ahead = len(d.get("funded_ahead") or [])
@@ -43,7 +43,7 @@ def explain(line, unit: str, currency: str) -> str:
     if "effective_votes" in d and d["effective_votes"] is not None:  # MES, funded
         share = _amount(d.get("max_payment"), currency)
         return _("Funded in round %(round)s: effective support %(support)s; its supporters paid at most %(share)s each.",
-                 round=d.get("round", "?"), support=f"{float(d['effective_votes']):,.1f}", share=share or "?")
+                 round=d.get("round", "?"), support=format_decimal(float(d["effective_votes"]), "#,##0.0"), share=share or "?")
     if "supporters_can_pay" in d and not line.funded:  # MES, not funded
         if not line.score:
             return _("Not funded: nobody voted for it.")
