@@ -423,7 +423,7 @@ def i18n_update(languages):
         i18n_catalog.compile_language(language)
         problems = i18n_catalog.check(language, template)
         click.echo(f"{language}: {sum(1 for m in template if m.id)} messages, {len(problems)} to translate or fix "
-                   f"({i18n_catalog.po_path(language).relative_to(i18n_catalog.SOURCE_ROOT)})")
+                   f"({i18n_catalog.display_path(i18n_catalog.po_path(language))})")
 
 
 @i18n_group.command("compile")

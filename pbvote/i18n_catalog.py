@@ -40,8 +40,9 @@ KEYWORDS = {
     "lazy_pgettext": ((1, "c"), 2),
 }
 
-#: A printf-style placeholder: ``%(name)s``, ``%d``, ``%%``.
-PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[diouxXeEfFgGcrs%]")
+#: A placeholder: printf-style (``%(name)s``, ``%d``, ``%%``) or a brace one that the ballot's script
+#: fills in (``{count}``).
+PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[diouxXeEfFgGcrs%]|\{\w*\}")
 
 
 def po_path(language: str) -> Path:
@@ -50,6 +51,14 @@ def po_path(language: str) -> Path:
 
 def mo_path(language: str) -> Path:
     return TRANSLATIONS_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the source tree when it is in it (for messages)."""
+    try:
+        return str(path.relative_to(SOURCE_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def languages() -> list[str]:
@@ -124,7 +133,7 @@ def compile_language(language: str) -> Path:
 
 
 def placeholders(text: str) -> set[str]:
-    """The placeholders of a message (``%%`` apart): ``{"%(name)s", "%d"}``."""
+    """The placeholders of a message (``%%`` apart): ``{"%(name)s", "%d", "{count}"}``."""
     return {m.group(0) for m in PLACEHOLDER.finditer(text) if m.group(0) != "%%"}
 
 
