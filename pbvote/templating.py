@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import markdown as markdown_lib
 import nh3
+from babel import Locale
 from babel.numbers import format_currency, get_currency_precision
 from flask import Flask, current_app, g, get_flashed_messages, render_template, request
 from flask_babel import (format_date, format_datetime, format_decimal, format_time, get_locale, get_timezone,
@@ -57,8 +58,15 @@ def _format_money(amount: int, currency: str, locale: str) -> str:
     value = Decimal(amount).scaleb(-precision)
     fmt = None
     if value == value.to_integral_value():
-        fmt = "¤#,##0"  # whole amounts read better without ",00"
+        fmt = _whole_pattern(locale)  # whole amounts read better without ",00"
     return format_currency(value, currency, format=fmt, locale=locale, currency_digits=fmt is None)
+
+
+@lru_cache(maxsize=64)
+def _whole_pattern(locale: str) -> str:
+    """The language's currency pattern without decimals, the symbol where the language puts it:
+    "¤#,##0" in English (€12,500), "#,##0 ¤" in Polish (12 500 €)."""
+    return re.sub(r"\.0+", "", Locale.parse(locale).currency_formats["standard"].pattern)
 
 
 def number(value, fmt: str | None = None) -> str:
