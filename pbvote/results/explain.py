@@ -11,6 +11,9 @@ from __future__ import annotations
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
+from types import SimpleNamespace
+
+from pbvote.results.publication import MONEY_DETAILS
 from pbvote.templating import money
 
 
@@ -53,3 +56,16 @@ def explain(line, unit: str, currency: str) -> str:
     if d.get("completion") == "greedy" and line.funded:
         return _("Funded when the rest of the budget was filled greedily (most votes first).")
     return line.reason
+
+
+def explain_outcome(project, factor: int, unit: str, currency: str) -> str:
+    """A project of an engine outcome (:class:`pbvote.tally.model.ProjectResult`, amounts in the
+    counting units: times ``factor`` they are in the currency's smallest unit), as :func:`explain`
+    words a published line: for the staff's preview before publishing."""
+    details = dict(project.details or {})
+    for key in MONEY_DETAILS:
+        if isinstance(details.get(key), (int, float)):
+            details[key] = details[key] * factor
+    line = SimpleNamespace(details=details, cost_amount=project.cost * factor, score=project.score,
+                           funded=project.selected, reason=project.reason)
+    return explain(line, unit, currency)
