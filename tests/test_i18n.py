@@ -195,3 +195,30 @@ def test_an_email_to_someone_who_chose_no_language_is_in_the_default_one(app, ma
     with app.test_request_context("/", headers=POLISH):
         email = _email_to(reader)
     assert email.body_text.startswith("Hello Bob,\n\n")
+
+
+@pytest.mark.parametrize("rule", ["greedy", "greedy-no-skip", "greedy-per-cost", "knapsack", "mes", "phragmen"])
+def test_every_rules_reasons_are_worded_in_polish(client, login, make_cycle, make_proposal, make_user, request_context,
+                                                  rule):
+    """The public results page and the staff's preview word each rule's reasons in the visitor's
+    language (never the engine's English sentence)."""
+    cycle = make_cycle("voting", budgets=[{"name": "City-wide", "total_amount": 100_000_00, "tally_rule": rule}])
+    budget = cycle.budgets[0]
+    costs = [60_000_00, 50_000_00, 30_000_00, 20_000_00, 45_000_00]
+    projects = [make_proposal(cycle, cost=cost) for cost in costs]
+    choices = [[0, 2], [0, 1], [0, 3], [1, 2], [1], [0], [2, 3]]  # the last project: nobody's choice
+    for picked in choices:
+        ballot_services.cast_ballot(Voter(user=make_user(verified=True)), budget,
+                                    [Choice(projects[i].id) for i in picked], ballot_services.new_submission_token())
+    cycle.phase(PhaseKind.VOTING).ends_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    login(make_user("staff"))
+    preview = text(client.get(f"/staff/budgets/{budget.id}/results", headers=POLISH))
+    publishing.publish_result(budget)
+    db.session.commit()
+    public = text(client.get(f"/cycles/{cycle.slug}/results/{budget.id}", headers=POLISH))
+    for page in (preview, public):
+        assert "Sfinansowany" in page and "Niesfinansowany" in page
+        assert "Funded" not in page and "Not funded" not in page and "ranked #" not in page
+    if rule in ("mes", "phragmen"):
+        assert "Niesfinansowany: nikt na niego nie zagłosował." in public  # the project nobody chose

@@ -31,6 +31,13 @@ def explain(line, unit: str, currency: str) -> str:
     if "below_threshold" in d:
         return _("Not funded: %(score)s %(unit)s, below the threshold of %(threshold)s.",
                  score=format_decimal(line.score), unit=unit, threshold=format_decimal(d["below_threshold"]))
+    if "excluded_by" in d:  # greedy with mutually exclusive projects
+        return _("Not funded: project #%(project)s of the same group of mutually exclusive projects was funded.",
+                 project=d["excluded_by"])
+    if "reserve" in d and line.funded and "money_left" in d:  # greedy with a reserve
+        return _("Funded from the reserve: it did not fit, but %(left)s of its cost of %(cost)s was left, so the "
+                 "reserve pays the other %(rest)s.", left=money(d["money_left"], currency), cost=cost,
+                 rest=money(line.cost_amount - d["money_left"], currency))
     if "money_left" in d:  # greedy rules
         left = money(d["money_left"], currency)
         ahead = len(d.get("funded_ahead") or [])
@@ -53,6 +60,29 @@ def explain(line, unit: str, currency: str) -> str:
         can_pay = _amount(d["supporters_can_pay"], currency)
         return _("Not funded: needed %(cost)s; its supporters had only %(can_pay)s left of their equal shares.",
                  cost=cost, can_pay=can_pay or "?")
+    if "optimum" in d:  # the optimal knapsack
+        values = dict(value=format_decimal(d.get("value") or 0), optimum=format_decimal(d["optimum"]), unit=unit)
+        if line.funded:
+            return _("Funded: part of the set of projects that fits in the budget with the most %(unit)s in total "
+                     "(%(optimum)s); it adds %(value)s.", **values)
+        return _("Not funded: the set of projects that fits in the budget with the most %(unit)s in total "
+                 "(%(optimum)s) does not include it (its own: %(value)s).", **values)
+    if "load" in d and line.funded:  # sequential Phragmén
+        load = _amount(d["load"], currency)
+        if load is None or not line.score:
+            return _("Funded in round %(round)s: nobody voted for it, but it still fit.", round=d.get("round", "?"))
+        return _("Funded in round %(round)s: its supporters could share its cost so that no one carries more "
+                 "than %(load)s.", round=d.get("round", "?"), load=load)
+    if "stopped_at" in d and not line.funded:  # sequential Phragmén
+        if not line.score:
+            return _("Not funded: nobody voted for it.")
+        if d["stopped_at"] is None:
+            return _("Not funded.")
+        if str(d["stopped_at"]) == str(getattr(line, "proposal_id", None)):
+            return _("Not funded: it was next, but it did not fit in what was left of the budget, so counting "
+                     "stopped.")
+        return _("Not funded: counting stopped at project #%(project)s, which did not fit, before its turn.",
+                 project=d["stopped_at"])
     if d.get("completion") == "greedy" and line.funded:
         return _("Funded when the rest of the budget was filled greedily (most votes first).")
     return line.reason
@@ -67,5 +97,5 @@ def explain_outcome(project, factor: int, unit: str, currency: str) -> str:
         if isinstance(details.get(key), (int, float)):
             details[key] = details[key] * factor
     line = SimpleNamespace(details=details, cost_amount=project.cost * factor, score=project.score,
-                           funded=project.selected, reason=project.reason)
+                           funded=project.selected, reason=project.reason, proposal_id=project.id)
     return explain(line, unit, currency)
