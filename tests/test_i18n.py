@@ -222,3 +222,19 @@ def test_every_rules_reasons_are_worded_in_polish(client, login, make_cycle, mak
         assert "Funded" not in page and "Not funded" not in page and "ranked #" not in page
     if rule in ("mes", "phragmen"):
         assert "Niesfinansowany: nikt na niego nie zagłosował." in public  # the project nobody chose
+
+
+def test_error_pages_and_flash_messages_in_polish(client, login, make_user):
+    missing = client.get("/no-such-page", headers=POLISH)
+    assert missing.status_code == 404
+    assert "Nie znaleziono strony" in text(missing) and '<html lang="pl">' in text(missing)
+    user = make_user()
+    client.get("/language?language=pl&next=/")
+    response = login(user)
+    assert "Zalogowano jako" in text(client.get(response.headers["Location"]))
+
+
+def test_the_json_api_stays_machine_readable_english(client):
+    """The API's error messages are for programs: English whatever the language asked for."""
+    error = client.get("/api/v1/cycles/nope", headers=POLISH).get_json()["error"]
+    assert error["status"] == 404 and "no published cycle" in error["message"]

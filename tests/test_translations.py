@@ -91,3 +91,11 @@ def test_the_update_command_keeps_the_catalogue_as_committed(tmp_path, monkeypat
     assert (copy / "messages.mo").read_bytes() == mo
     check = runner.invoke(cli, ["i18n", "check"])
     assert check.exit_code == 0 and "pl: complete" in check.output
+
+
+def test_the_catalogues_are_package_data():
+    """A wheel (not only an editable install) carries the compiled catalogues."""
+    setup_cfg = (i18n_catalog.SOURCE_ROOT / "setup.cfg").read_text(encoding="utf-8")
+    package_data = setup_cfg.split("[options.package_data]", 1)[1].split("\n[", 1)[0]
+    assert "translations/**/*" in package_data
+    assert i18n_catalog.mo_path("pl").is_file()
