@@ -36,6 +36,7 @@ def test_accept_language_polish_gives_polish_pages_with_html_lang(client, make_c
     assert '<html lang="pl">' in home
     assert "Przejdź do treści" in home and "Edycje budżetu obywatelskiego" in home and "Głosuj" in home
     assert "Skip to content" not in home
+    assert "<strong>1</strong> budżet</li>" in home and "<strong>0</strong> projektów</li>" in home  # ngettext
     page = text(client.get(f"/cycles/{cycle.slug}", headers=POLISH))
     assert "Harmonogram" in page and "Głosowanie" in page
     english = text(client.get("/", headers=ENGLISH))
