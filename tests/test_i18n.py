@@ -143,13 +143,15 @@ def test_a_signed_in_choice_is_saved_on_the_account_and_comes_before_the_cookie(
     user = make_user()
     login(user)
     page = text(client.get("/account", headers=ENGLISH))
+    assert "Not chosen: pages follow your browser" in page and "e-mails are in English." in page
     # Signed in, the switcher is a form with its CSRF token (the header is rendered for the account).
     assert 'action="/language"' in page and 'name="language" value="pl"' in page
     response = post_form(client, "/language", {"language": "pl", "next": "/account"}, token_page="/account")
     assert response.status_code == 302 and response.headers["Location"].endswith("/account")
     assert db.session.get(User, user.id).locale == "pl"
     client.set_cookie(LANGUAGE_COOKIE, "en")  # an older choice on this browser
-    assert '<html lang="pl">' in text(client.get("/account", headers=ENGLISH))
+    account = text(client.get("/account", headers=ENGLISH))
+    assert '<html lang="pl">' in account and '<dt>Język</dt>' in account and '<span lang="pl">Polski</span>' in account
     # Without a CSRF token nothing changes.
     assert client.post("/language", data={"language": "en"}).status_code == 400
     assert db.session.get(User, user.id).locale == "pl"
@@ -239,3 +241,15 @@ def test_the_json_api_stays_machine_readable_english(client):
     """The API's error messages are for programs: English whatever the language asked for."""
     error = client.get("/api/v1/cycles/nope", headers=POLISH).get_json()["error"]
     assert error["status"] == 404 and "no published cycle" in error["message"]
+
+
+def test_an_email_written_outside_a_request_follows_the_recipient_too(app, make_user):
+    """The mail worker announces voting with no request at all (``pbvote worker``)."""
+    polish, english = make_user(name="Ola"), make_user(name="Bob")
+    polish.locale = "pl"
+    db.session.commit()
+    for reader in (polish, english):
+        notification_services.set_preferences(reader, {NotificationKind.VOTING_OPENED: notification_services.Channels(
+            in_app=True, email=True)})
+    assert _email_to(polish).body_text.startswith("Dzień dobry, Ola,")
+    assert _email_to(english).body_text.startswith("Hello Bob,")
