@@ -109,6 +109,7 @@ def register_extensions(app: Flask) -> None:
     from pbvote.auth.session import init_login
     from pbvote.db import configure_engine_events
     from pbvote.extensions import babel, csrf, db, limiter
+    from pbvote.i18n import select_locale
 
     db.init_app(app)
     with app.app_context():
@@ -121,16 +122,6 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_login(app)
-
-
-def select_locale() -> str:
-    from flask import current_app, has_request_context
-
-    if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    return request.accept_languages.best_match(current_app.config["PBVOTE_LANGUAGES"]) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 Commands: ``up`` (migrate, load the demo city into an empty database, serve, with a mail worker),
 ``worker`` (the mail worker: dated announcements and the e-mail outbox), ``demo``, ``create-user``,
-``db ...`` (Alembic), ``import-pabulib`` (a real election as a closed, published cycle), ``tally``
+``db ...`` (Alembic), ``i18n ...`` (translations: update, compile, check), ``import-pabulib`` (a real election as a closed, published cycle), ``tally``
 (the tally engine on a pabulib file; needs no database).  Bad arguments end with a one-line message
 and exit status 2, never a traceback.
 """
@@ -392,6 +392,93 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         log_access=True,
         respawn_failed_workers=True,
     ).serve()
+
+
+# -- translations -----------------------------------------------------------------------------
+
+
+@cli.group("i18n")
+def i18n_group():
+    """Translations: extract the messages, update and compile each language, check completeness
+    (run in a source checkout; see docs/translating.md)."""
+
+
+def _catalog_languages(chosen: tuple[str, ...]) -> list[str]:
+    from pbvote import i18n_catalog
+
+    known = i18n_catalog.languages()
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise click.UsageError(f"no catalogue for {', '.join(unknown)} (start one: pbvote i18n init LANGUAGE)")
+    return list(chosen) or known
+
+
+@i18n_group.command("init")
+@click.argument("language")
+def i18n_init(language):
+    """Start the catalogue of a new LANGUAGE (a code such as "de")."""
+    from babel import Locale, UnknownLocaleError
+
+    from pbvote import i18n_catalog
+
+    try:
+        Locale.parse(language)
+    except (ValueError, UnknownLocaleError):
+        raise click.UsageError(f"{language!r} is not a language code Babel knows") from None
+    if i18n_catalog.po_path(language).exists():
+        raise click.UsageError(f"{i18n_catalog.po_path(language)} exists already (use: pbvote i18n update)")
+    path = i18n_catalog.init(language)
+    i18n_catalog.compile_language(language)
+    click.echo(f"Started {path}: translate it, then run pbvote i18n update and add {language} to PBVOTE_LANGUAGES.")
+
+
+@i18n_group.command("update")
+@click.argument("languages", nargs=-1)
+def i18n_update(languages):
+    """Extract the messages from the source, update each language's .po (new messages added
+    untranslated, removed ones dropped) and compile its .mo; then report what is left to translate."""
+    from pbvote import i18n_catalog
+
+    chosen = _catalog_languages(languages)
+    template = i18n_catalog.extract()
+    for language in chosen:
+        i18n_catalog.update(language, template)
+        i18n_catalog.compile_language(language)
+        problems = i18n_catalog.check(language, template)
+        click.echo(f"{language}: {sum(1 for m in template if m.id)} messages, {len(problems)} to translate or fix "
+                   f"({i18n_catalog.display_path(i18n_catalog.po_path(language))})")
+
+
+@i18n_group.command("compile")
+@click.argument("languages", nargs=-1)
+def i18n_compile(languages):
+    """Compile each language's .po into the .mo the site reads."""
+    from pbvote import i18n_catalog
+
+    for language in _catalog_languages(languages):
+        click.echo(f"{language}: {i18n_catalog.compile_language(language)}")
+
+
+@i18n_group.command("check")
+@click.argument("languages", nargs=-1)
+def i18n_check(languages):
+    """List every message that a language lacks, leaves untranslated or fuzzy, or whose placeholders
+    its translation changes, and whether its .mo is current; exit status 1 if anything is."""
+    from pbvote import i18n_catalog
+
+    template = i18n_catalog.extract()
+    failed = False
+    for language in _catalog_languages(languages):
+        problems = i18n_catalog.check(language, template)
+        for problem in problems:
+            click.echo(f"{language}: {problem}")
+        if not i18n_catalog.mo_is_current(language):
+            problems.append(None)
+            click.echo(f"{language}: the .mo is not what the .po compiles to (run: pbvote i18n compile {language})")
+        click.echo(f"{language}: {'complete' if not problems else f'{len(problems)} problems'}")
+        failed = failed or bool(problems)
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 def register_optional_commands() -> None:

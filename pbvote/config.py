@@ -87,7 +87,7 @@ class Config:
     #: The site's time zone (``PBVOTE_TIMEZONE``, an IANA name): times outside a cycle, and those of
     #: a cycle without a zone of its own (``Cycle.timezone``).
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    PBVOTE_LANGUAGES = ("en",)
+    PBVOTE_LANGUAGES = ("en", "pl")
     PBVOTE_SITE_NAME = "pbvote"
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.

@@ -20,6 +20,7 @@ from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from markupsafe import Markup
 
+from pbvote.i18n import language_choices, language_target
 from pbvote.timeutil import utc_to_local, zone_name
 
 #: Tags and attributes that survive sanitising of resident-written Markdown.  No scripts, no styles,
@@ -59,8 +60,15 @@ def _format_money(amount: int, currency: str, locale: str) -> str:
     value = Decimal(amount).scaleb(-precision)
     fmt = None
     if value == value.to_integral_value():
-        fmt = "¤#,##0"  # whole amounts read better without ",00"
+        fmt = _whole_pattern(locale)  # whole amounts read better without ",00"
     return format_currency(value, currency, format=fmt, locale=locale, currency_digits=fmt is None)
+
+
+@lru_cache(maxsize=64)
+def _whole_pattern(locale: str) -> str:
+    """The language's currency pattern without decimals, the symbol where the language puts it:
+    "¤#,##0" in English (€12,500), "#,##0 ¤" in Polish (12 500 €)."""
+    return re.sub(r"\.0+", "", Locale.parse(locale).currency_formats["standard"].pattern)
 
 
 #: Babel's named formats: none of them shows seconds here (the time is always Babel's "short").
@@ -118,14 +126,16 @@ def zone_label(zone: str) -> str:
     return "UTC" if zone in ("UTC", "Etc/UTC", "GMT", "Etc/GMT") else zone
 
 
-def number(value: int | float | Decimal | None, digits: int | None = None) -> str:
+def number(value: int | float | Decimal | None, digits: int | str | None = None) -> str:
     """A number in the visitor's language (``12,345`` / ``12 345``); ``digits``: exactly that many
-    decimals (``12.5`` with 1)."""
+    decimals (``12.5`` with 1), or a Babel decimal pattern such as ``"#,##0.#"``."""
     if value is None:
         return ""
     locale = str(get_locale() or "en")
     if digits is None:
         return babel_numbers.format_decimal(value, locale=locale)
+    if isinstance(digits, str):
+        return babel_numbers.format_decimal(value, format=digits, locale=locale)
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return babel_numbers.format_decimal(value, format=pattern, locale=locale, decimal_quantization=True)
 
@@ -166,7 +176,8 @@ def request_translations():
     return cached[1]
 
 
-#: Fragments of the layout that depend on the sign-in link's ``next`` target (the page's own path).
+#: Fragments of the layout that depend on the page's own path (the ``next`` target of the sign-in
+#: link and of the language switcher).
 _PATH_DEPENDENT = frozenset({"_site_header.html"})
 #: Rendered pieces kept per app (:func:`_kept`); a store is emptied when it reaches this size.
 _KEPT_LIMIT = 4096
@@ -208,7 +219,7 @@ def site_chrome(name: str) -> Markup:
     render a small page such as a ballot's receipt.  Signed-in visitors get their header rendered
     afresh (:func:`site_header`).
     """
-    key = (name, sign_in_target() if name in _PATH_DEPENDENT else None)
+    key = (name, (sign_in_target(), language_target()) if name in _PATH_DEPENDENT else None)
     return _kept("pbvote.site_chrome", key, lambda: Markup(render_template(name)))
 
 
@@ -272,6 +283,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(site_header, "site_header")
     app.add_template_global(flash_messages, "flash_messages")
     app.add_template_global(sign_in_target, "sign_in_target")
+    app.add_template_global(language_choices, "language_choices")
+    app.add_template_global(language_target, "language_target")
     app.add_template_filter(money, "money")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(datetime_format, "datetime")

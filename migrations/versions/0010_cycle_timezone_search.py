@@ -17,7 +17,7 @@ uses, so the words stored here are the words queries look for).  Written after
 ``results_publications``; the lead re-chains ``down_revision`` at merge.
 
 Revision ID: 0010_cycle_timezone_search
-Revises: 0008_exclusive_groups
+Revises: 0009_user_locale
 """
 from alembic import op
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from pbvote.proposals import search
 
 
 revision = '0010_cycle_timezone_search'
-down_revision = '0008_exclusive_groups'
+down_revision = '0009_user_locale'
 branch_labels = None
 depends_on = None
 

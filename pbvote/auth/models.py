@@ -62,6 +62,9 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    #: The language the person chose in the header's switcher (a code of ``PBVOTE_LANGUAGES``), used
+    #: for their pages and their e-mails; None: not chosen (the browser's language, the default).
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
 
     home_district: Mapped[District | None] = relationship()
 

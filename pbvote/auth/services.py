@@ -74,8 +74,10 @@ def create_user(
     birth_year: int | None = None,
     actor: User | None = None,
     email_confirmed: bool = False,
+    locale: str | None = None,
 ) -> User:
-    """Create an account.  Raises :class:`Conflict` if the e-mail address is taken.
+    """Create an account (``locale``: the language the person chose, if any).  Raises
+    :class:`Conflict` if the e-mail address is taken.
 
     ``email_confirmed``: the address is known to be the person's (an administrator creating the
     account); otherwise the caller sends a confirmation link (:func:`request_email_confirmation`)."""
@@ -88,7 +90,7 @@ def create_user(
     if find_user_by_email(email) is not None:
         raise Conflict(_("An account with this e-mail address already exists."), field="email")
     user = User(email=email, display_name=display_name, role=Role(role), home_district=home_district, birth_year=birth_year,
-                email_confirmed_at=utcnow() if email_confirmed else None)
+                email_confirmed_at=utcnow() if email_confirmed else None, locale=locale)
     user.set_password(password)
     db.session.add(user)
     try:
@@ -204,6 +206,16 @@ def reset_password(user: User, new_password: str) -> None:
         user.email_confirmed_at = utcnow()
     audit.record("user.password_reset", actor=user, subject=user)
     db.session.flush()
+
+
+def set_language(user: User, code: str, offered: tuple[str, ...] | list[str]) -> None:
+    """Save the language ``user`` reads the site and their e-mails in (one of ``offered``)."""
+    if code not in offered:
+        raise InvalidInput(_("Choose one of the languages offered."), field="language")
+    if user.locale != code:
+        user.locale = code
+        audit.record("user.language_changed", actor=user, subject=user, language=code)
+        db.session.flush()
 
 
 def grant_role(actor: User, user: User, role: Role | str) -> None:

@@ -29,6 +29,7 @@ from pbvote.auth.tokens import MAX_TOKEN_LENGTH, reset_minutes, user_for_confirm
 from pbvote.bounds import page_number
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
+from pbvote.i18n import explicit_choice
 from pbvote.forms import EmptyForm, add_form_error, option, options
 from pbvote.places.services import get_district, list_districts
 
@@ -100,6 +101,7 @@ def sign_up():
                 password=form.password.data,
                 home_district=district,
                 birth_year=form.birth_year.data,
+                locale=explicit_choice(),  # the language chosen in the switcher before signing up
             )
         except DomainError as error:
             add_form_error(form, error)

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from pbvote.auth.models import User
 from pbvote.auth.signals import email_confirmation_requested, password_reset_requested
 from pbvote.extensions import db
+from pbvote.i18n import recipient_locale
 from pbvote.notifications.links import absolute_url
 from pbvote.notifications.mail import one_line
 from pbvote.notifications.models import OutboxEmail, OutboxStatus
@@ -36,13 +37,13 @@ def queue_account_email(user: User, subject: str, template: str, **values) -> No
 
 @password_reset_requested.connect
 def send_password_reset(user: User, *, link: str, valid_minutes: int, **_ignored) -> None:
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(recipient_locale(user)):
         queue_account_email(user, _("Choose a new password"), "notifications/email/password_reset.txt",
                             link=absolute_url(link), valid_minutes=valid_minutes)
 
 
 @email_confirmation_requested.connect
 def send_email_confirmation(user: User, *, link: str, valid_days: int, **_ignored) -> None:
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(recipient_locale(user)):
         queue_account_email(user, _("Confirm your e-mail address"), "notifications/email/confirm_email.txt",
                             link=absolute_url(link), valid_days=valid_days)

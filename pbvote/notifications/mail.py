@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from pbvote.i18n import recipient_locale
 from pbvote.notifications.kinds import KindSpec, Params
 from pbvote.notifications.links import absolute_url, link_to
 
@@ -50,10 +51,11 @@ def one_line(text: str, limit: int = SUBJECT_LENGTH) -> str:
 
 
 def render_email(user, spec: KindSpec, link: str, params: Mapping[str, Any]) -> tuple[str, str]:
-    """The subject and text body of ``spec``'s e-mail to ``user``, in the default language."""
+    """The subject and text body of ``spec``'s e-mail to ``user``, in the language saved on their
+    account (else the site's default language: :func:`pbvote.i18n.recipient_locale`)."""
     config = current_app.config
     site_name = config["PBVOTE_SITE_NAME"]
-    with force_locale(config["BABEL_DEFAULT_LOCALE"]):
+    with force_locale(recipient_locale(user)):
         values = Params(params)
         subject = one_line(f"[{site_name}] {spec.email_subject(values)}")
         body = render_template(

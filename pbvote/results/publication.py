@@ -63,7 +63,7 @@ def recount_command(filename: str) -> str:
 
 
 #: keys of the engine's per-project details that are amounts (in the counting election's unit)
-MONEY_DETAILS = ("money_left", "max_payment", "supporters_can_pay", "cost")
+MONEY_DETAILS = ("money_left", "max_payment", "supporters_can_pay", "cost", "load")
 
 
 def _details(details, factor: int) -> dict:

@@ -15,6 +15,7 @@ from pbvote.extensions import db
 from pbvote.forms import add_form_error
 from pbvote.results import publication as publishing
 from pbvote.results import services
+from pbvote.results.explain import explain_outcome
 from pbvote.results.forms import PublishForm
 
 bp = Blueprint("results", __name__, url_prefix="/staff")
@@ -29,13 +30,18 @@ def _render_preview(budget: Budget, form: PublishForm, status: int = 200):
     if services.voting_closed(budget):
         previews = services.preview_budget(budget)
     proposals = {str(p.id): p for p in services.ballot_proposals(budget)}
-    scores = {}
+    scores, reasons = {}, {}
     if previews and previews[0].outcome:
-        scores = {p.id: p.score for p in previews[0].outcome.projects}
+        own = previews[0]
+        scores = {p.id: p.score for p in own.outcome.projects}
+        unit = _("points") if own.parameters.get("utility") == "points" else _("votes")
+        titles = {pid: proposal.title for pid, proposal in proposals.items()}
+        reasons = {p.id: explain_outcome(p, own.factor, unit, budget.cycle.currency, titles)
+                   for p in own.outcome.projects}
     live = publishing.live_publication(budget)
     return render_template(
         "results/preview.html", budget=budget, cycle=budget.cycle, previews=previews, proposals=proposals,
-        scores=scores, recount=services.recount_command(budget, _export_name(budget)), form=form,
+        scores=scores, reasons=reasons, recount=services.recount_command(budget, _export_name(budget)), form=form,
         live=live, versions=publishing.publications(budget),
     ), status
 

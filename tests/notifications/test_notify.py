@@ -168,9 +168,9 @@ def test_an_email_subject_stays_on_one_line(app, make_user):
     assert "\n" not in subject and "\r" not in subject and "Benches Bcc:" in subject
 
 
-def test_emails_are_written_in_the_default_language_even_in_a_request(app, make_user):
-    reader = make_user(name="Bob")
-    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+def test_emails_are_written_in_the_default_language_even_in_a_request_in_another(app, make_user):
+    reader = make_user(name="Bob")  # no language chosen on the account (tests/test_i18n.py: one who chose)
+    with app.test_request_context("/", headers={"Accept-Language": "pl"}):
         services.notify(reader, INVITED, "/my/proposals", proposal="P")
     db.session.commit()
     assert db.session.scalar(sa.select(OutboxEmail.body_text)).startswith("Hello Bob,")
