@@ -108,8 +108,8 @@ class BudgetForm(FlaskForm):
         _l("Tally rule"), default="greedy",
         # the engine's registry decides which rules are offered; this module only translates their labels
         choices=options((name, TALLY_RULE_LABELS.get(name, rule.label)) for name, rule in rules.RULES.items()),
-        description=_l("Greedy rules fund the most popular projects first. “Cannot be built together” honours "
-                       "the budget's groups of mutually exclusive projects (two plans for one site): once one of "
+        description=_l("Greedy rules fund the most popular projects first. “Greedy, skipping projects that cannot "
+                       "be built together with one already funded” honours the budget's groups of mutually exclusive projects (two plans for one site): once one of "
                        "a group is funded, the others are skipped. Staff set the groups up on the budget's "
                        "“Groups of mutually exclusive projects” page before voting starts."))
     utility = SelectField(_l("What a vote is worth"), choices=_param_choices("utility"))
