@@ -289,7 +289,8 @@ def test_public_page_shows_promised_against_delivered(client, funded, make_user,
     assert page.status_code == 200
     for text in ("A park by the river", "60% complete", "Paths are laid.", "Lay the paths", "Plant trees",
                  "1 of 2 pledges fulfilled", "Every Saturday", "not yet fulfilled", 'alt="New paths through the park"',
-                 "The street is being rebuilt first.", "0 done", "€0 delivered of €90,000 funded"):
+                 "The street is being rebuilt first.", "0 projects done", "1 project in progress", "€0 delivered of €90,000 funded",
+                 "0% of the funded money delivered"):
         assert text in html.replace("<strong>", "").replace("</strong>", ""), text
     assert "A pool" not in html
     assert '<progress id="progress-' in html and 'datetime="2026-02-20"' in html
