@@ -218,6 +218,24 @@ def compare(apps: dict, urls: dict, against: Path, runs: int) -> None:
     print(f"  funded sets equal across versions and databases: {'yes' if same else 'NO'}")
 
 
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` when it does not exist yet (the server's
+    ``postgres`` database is used to create it); stop with one line when the server cannot be reached."""
+    import sqlalchemy as sa
+
+    target = sa.engine.make_url(url)
+    engine = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": target.database})
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    except sa.exc.OperationalError as error:
+        raise SystemExit(f"bench/preview.py: PostgreSQL at {target.render_as_string(hide_password=True)} "
+                         f"cannot be reached ({error.orig}); use --no-postgresql for SQLite only") from None
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--worker"]:
         worker(sys.argv[2], int(sys.argv[3]))
@@ -235,6 +253,7 @@ def main() -> None:
 
     urls = {"SQLite": f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"}
     if not args.no_postgresql:
+        ensure_database(args.database)
         urls["PostgreSQL"] = args.database
     print(f"{args.file.name}")
     apps = {}
