@@ -248,3 +248,23 @@ def test_the_sessions_kiosk_leaves_nothing_of_a_voter_on_the_device(paper, clien
         left = {k: v for k, v in browser.items() if k not in ("_flashes", "csrf_token")}
     assert left == {"kiosk": p.cycle.slug}
     assert client.get(f"/ballots/{p.budget.id}/receipt").status_code == 404
+
+
+def test_printed_sheets_say_which_projects_cannot_both_be_built(paper, client, login):
+    """A paper voter reads what an online voter reads: the projects of which only one can be built,
+    named by their numbers on the sheet, with the group's reason."""
+    from pbvote.proposals.models import ExclusiveGroup, ExclusiveGroupMember
+
+    p = paper(sheets=1, tally_rule="greedy-exclusive", tally_params={"tie_break": "equalshares"})
+    first, third = p.projects[0], p.projects[2]
+    # set up as staff would have before voting started (the services refuse once it has)
+    group = ExclusiveGroup(budget_id=p.budget.id, name="Same site: the old depot", created_by_id=p.staff.id)
+    group.members = [ExclusiveGroupMember(proposal_id=first.id, added_by_id=p.staff.id),
+                     ExclusiveGroupMember(proposal_id=third.id, added_by_id=p.staff.id)]
+    db.session.add(group)
+    db.session.commit()
+    login(p.staff)
+    body = client.get(f"/staff/paper/batches/{p.batch.id}").get_data(as_text=True)
+    assert "Only one of this project and no. 3 can be built (Same site: the old depot)." in body
+    assert "Only one of this project and no. 1 can be built (Same site: the old depot)." in body
+    assert body.count('class="sheet-exclusive"') == 2

@@ -26,6 +26,7 @@ from pbvote.ballots.paper.models import (
 )
 from pbvote.ballots.paper.serials import normalize_serial, qr_svg
 from pbvote.cycles.models import Budget, Cycle
+from pbvote.proposals.services import exclusions
 from pbvote.errors import DomainError, InvalidInput
 from pbvote.extensions import db
 from pbvote.forms import add_form_error, option, utc_value
@@ -214,8 +215,15 @@ def batch(batch_id: int):
     projects = services.batch_projects(batch)
     kind = kind_of(budget)
     sheets = services.batch_sheets(batch)
+    numbers = {project.id: position for position, project in enumerate(projects, start=1)}
+    # projects of which only one can be built: the sheet names the others by their numbers
+    exclusive = {
+        pid: (sorted(numbers[other.id] for other in exclusion.others if other.id in numbers), exclusion.group.name)
+        for pid, exclusion in exclusions(budget).items() if pid in numbers
+    }
     return render_template(
         "paper/staff/batch.html",
+        exclusive=exclusive,
         batch=batch,
         budget=budget,
         session=session,
