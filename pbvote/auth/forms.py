@@ -20,6 +20,22 @@ def _birth_year_field() -> BoundedIntegerField:
     )
 
 
+def _new_password_field(label, description=None) -> PasswordField:
+    """A new password, within the lengths the accounts domain accepts."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=description or _l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+    )
+
+
+def _repeat_field(label, of: str) -> PasswordField:
+    """The same password again (``of``: the field it must equal)."""
+    return PasswordField(
+        label, validators=[DataRequired(), EqualTo(of, message=_l("The two passwords do not match."))],
+    )
+
+
 class SignUpForm(FlaskForm):
     display_name = StringField(
         _l("Your name"),
@@ -27,15 +43,8 @@ class SignUpForm(FlaskForm):
         description=_l("Shown next to your proposals and comments."),
     )
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
-        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
-    )
+    password = _new_password_field(_l("Password"))
+    confirm = _repeat_field(_l("Repeat the password"), "password")
     home_district = SelectField(
         _l("Home district"),
         coerce=coerce_optional_int,
@@ -62,15 +71,8 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
-        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
-    )
+    password = _new_password_field(_l("New password"))
+    confirm = _repeat_field(_l("Repeat the new password"), "password")
 
 
 class DetailsForm(FlaskForm):
@@ -84,15 +86,11 @@ class DetailsForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(
+    new_password = _new_password_field(
         _l("New password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
-        description=_l("At least %(n)d characters. Your other sessions will be signed out.", n=MIN_PASSWORD_LENGTH),
+        _l("At least %(n)d characters. Your other sessions will be signed out.", n=MIN_PASSWORD_LENGTH),
     )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords do not match."))],
-    )
+    confirm = _repeat_field(_l("Repeat the new password"), "new_password")
 
 
 ROLE_LABELS = {
