@@ -43,22 +43,30 @@ def reset_minutes() -> int:
     return int(current_app.config["PBVOTE_PASSWORD_RESET_MINUTES"])
 
 
-def user_for_reset_token(token: str) -> User | None:
-    """The active account a reset token was made for, or ``None`` when the token is malformed,
-    forged, expired, already used or its account closed."""
+def _signed_user(purpose: str, token: str, max_age: int, claim: str) -> tuple[User, str] | None:
+    """The active account a token of ``purpose`` names, with the token's ``claim`` (a string), or
+    ``None`` when the token is too long, forged, expired or malformed, or its account is closed."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
-        data = _serializer(PASSWORD_RESET).loads(token, max_age=reset_minutes() * 60)
+        data = _serializer(purpose).loads(token, max_age=max_age)
     except (SignatureExpired, BadSignature):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("f"), str):
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get(claim), str):
         return None
     user = db.session.get(User, data["u"])
-    if user is None or not user.is_active or not hmac.compare_digest(_fingerprint(user), data["f"]):
+    if user is None or not user.is_active:
         return None
-    return user
+    return user, data[claim]
 
+
+def user_for_reset_token(token: str) -> User | None:
+    """The active account a reset token was made for, or ``None`` when the token is malformed,
+    forged, expired, already used or its account closed."""
+    found = _signed_user(PASSWORD_RESET, token, reset_minutes() * 60, "f")
+    if found is None or not hmac.compare_digest(_fingerprint(found[0]), found[1]):
+        return None
+    return found[0]
 
 def make_confirmation_token(user: User) -> str:
     """For the address the account has now: a link sent before an address change confirms nothing."""
@@ -67,15 +75,7 @@ def make_confirmation_token(user: User) -> str:
 
 def user_for_confirmation_token(token: str) -> User | None:
     """The account whose current address a confirmation token was made for, or ``None``."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    found = _signed_user(EMAIL_CONFIRMATION, token, CONFIRMATION_DAYS * 24 * 3600, "e")
+    if found is None or not hmac.compare_digest(found[0].email.encode(), found[1].encode()):
         return None
-    try:
-        data = _serializer(EMAIL_CONFIRMATION).loads(token, max_age=CONFIRMATION_DAYS * 24 * 3600)
-    except (SignatureExpired, BadSignature):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("u"), int) or not isinstance(data.get("e"), str):
-        return None
-    user = db.session.get(User, data["u"])
-    if user is None or not user.is_active or not hmac.compare_digest(user.email.encode(), data["e"].encode()):
-        return None
-    return user
+    return found[0]

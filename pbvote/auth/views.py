@@ -25,7 +25,7 @@ from pbvote.auth.forms import (
 )
 from pbvote.auth.models import NO_REMEMBER_ROLES, Role, User
 from pbvote.auth.session import login_required, public, reset_browser_session, role_required
-from pbvote.auth.tokens import MAX_TOKEN_LENGTH, reset_minutes, user_for_confirmation_token, user_for_reset_token
+from pbvote.auth.tokens import reset_minutes, user_for_confirmation_token, user_for_reset_token
 from pbvote.bounds import page_number
 from pbvote.errors import DomainError
 from pbvote.extensions import db, limiter
@@ -151,7 +151,7 @@ def _confirmation_link(token: str) -> str:
 def confirm_email(token: str):
     """The link of a confirmation e-mail: confirms the address it was sent to (opening it twice, or
     signed in as someone else, is fine); a link that does not work says so and how to get another."""
-    user = user_for_confirmation_token(token) if len(token) <= MAX_TOKEN_LENGTH else None
+    user = user_for_confirmation_token(token)
     if user is None:
         return render_template("auth/confirm_email.html"), 404
     services.confirm_email(user)
@@ -194,7 +194,7 @@ def forgot_password():
 @limiter.limit(lambda: current_app.config["PBVOTE_PASSWORD_RESET_LIMIT"], methods=["POST"])
 def reset_password(token: str):
     """Choose a new password from the link of a reset e-mail (valid for a while, once)."""
-    user = user_for_reset_token(token) if len(token) <= MAX_TOKEN_LENGTH else None
+    user = user_for_reset_token(token)
     if user is None:
         return render_template("auth/reset_password.html", form=None), 404
     form = ResetPasswordForm()

@@ -72,21 +72,26 @@ def ballots_pb(slug: str, budget_id: int):
     }
 
 
+def _csv_download(budget, header: list[str], rows: list[list[str]], part: str):
+    """``rows`` under ``header`` as a CSV attachment named after the budget's ballot file."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    name = publishing.ballots_filename(budget).removesuffix(".pb")
+    return out.getvalue(), 200, {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{name}-{part}.csv"',
+    }
+
+
 @bp.route("/<id:budget_id>/ballots.csv")
 @public
 def ballots_csv(slug: str, budget_id: int):
     """The same ballots as CSV: one row per voter (``voter_id``, ``vote`` and ``points`` if any)."""
     budget, live = _published(slug, budget_id)
     pb = pabulib.parse(live.ballots_file)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(pb.vote_columns)
-    writer.writerows(pb.votes)
-    name = publishing.ballots_filename(budget).removesuffix(".pb")
-    return out.getvalue(), 200, {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{name}-ballots.csv"',
-    }
+    return _csv_download(budget, pb.vote_columns, pb.votes, "ballots")
 
 
 @bp.route("/<id:budget_id>/projects.csv")
@@ -95,15 +100,7 @@ def projects_csv(slug: str, budget_id: int):
     """The projects as CSV, with their votes or score and whether they were funded."""
     budget, live = _published(slug, budget_id)
     pb = pabulib.parse(live.ballots_file)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(pb.project_columns)
-    writer.writerows(pb.projects)
-    name = publishing.ballots_filename(budget).removesuffix(".pb")
-    return out.getvalue(), 200, {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{name}-projects.csv"',
-    }
+    return _csv_download(budget, pb.project_columns, pb.projects, "projects")
 
 
 @bp.route("/<id:budget_id>/result.json")
